@@ -1,0 +1,188 @@
+"""The build pipeline: the only module that knows the order of the stages.
+
+    load config -> discover -> read -> assemble -> render bodies -> render outputs -> write
+
+Nothing is written until every page has rendered, so a failure anywhere leaves the previous
+output/ as it was. Each stage is timed; the CLI prints the timings with --verbose.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from generator import cache as page_cache
+from generator import sources, write
+from generator.assemble import assemble
+from generator.config import Config
+from generator.errors import ContentError, Problem, Report, sort_problems
+from generator.i18n import Strings
+from generator.markup import MarkdownRenderer
+from generator.model import BuildResult, OutputFile, Page, RenderedBody, Site
+from generator.read import read_source
+from generator.render import Renderer, make_environment, theme_dirs, templates_fingerprint
+
+#: Called with (stage name, done, total) while a long stage runs.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(slots=True)
+class Options:
+    """How to build."""
+
+    drafts: bool = False
+    future: bool = False
+    strict: bool = False
+    #: Validate everything but write nothing (`vestka check`).
+    check_only: bool = False
+    #: Use and update the parsed-page cache in .vestka-cache/.
+    use_cache: bool = True
+    now: datetime | None = None
+    progress: Progress | None = None
+
+
+@dataclass(slots=True)
+class Stages:
+    """Results of the stages before writing, kept by `vestka serve` between rebuilds."""
+
+    site: Site
+    bodies: dict[str, RenderedBody]
+    outputs: list[OutputFile] = field(default_factory=list)
+
+
+def build(config: Config, options: Options | None = None) -> BuildResult:
+    """Build the site of `config` into its output folder; raise ContentError when input is bad."""
+    options = options or Options()
+    result = BuildResult(output_dir=config.output_dir)
+    report = Report(strict=options.strict)
+    timer = _Timer(result.timings)
+    tz = ZoneInfo(config.timezone)
+
+    with timer("discover"):
+        found = sources.discover(config.content_dir, config.ignore)
+        static, static_problems = sources.static_layers(
+            [d / "static" for d in reversed(theme_dirs(config))] + [config.static_dir])
+        report.extend(found.problems + static_problems)
+    with timer("read"):
+        store = page_cache.PageCache.open(config, enabled=options.use_cache)
+        pages = read_pages(found.pages, config, tz, store, report, options.progress)
+    with timer("assemble"):
+        site, problems = assemble(pages, config, drafts=options.drafts, future=options.future, now=options.now)
+        report.extend(problems)
+    with timer("markdown"):
+        bodies = render_bodies(site, config, store, options.progress)
+        report.extend(check_links(site, bodies, found, static))
+    if report.errors:
+        raise ContentError(_count_line(report.errors), report.problems)
+    with timer("render"):
+        strings = Strings([d / "i18n" for d in reversed(theme_dirs(config))] + [config.site_dir / "i18n"], config)
+        renderer = Renderer(site, bodies, config, strings, make_environment(config), show_drafts=options.drafts)
+        outputs = renderer.render_all()
+        outputs += [OutputFile(f"{a.rel_path}", copy_from=a.path, sources=(f"content/{a.rel_path}",))
+                    for a in found.assets]
+        outputs += [OutputFile(f"static/{rel}", copy_from=f.path) for rel, f in static.items()]
+        report.extend(strings.problems)
+        if options.check_only:
+            report.extend(strings.missing_problems())
+    result.pages = len(site.pages)
+    result.listings = sum(len(v) for v in site.listings.values())
+    if report.failed:
+        raise ContentError(_count_line(report.errors or report.warnings), report.problems)
+    if not options.check_only:
+        with timer("write"):
+            write.check_output_dir(config.output_dir, config.site_dir)
+            write.clean_leftovers(config.output_dir)
+            manifest, written, unchanged, removed = write.publish(outputs, config.output_dir)
+            result.manifest, result.files_written, result.files_unchanged, result.files_removed = (
+                manifest, written, unchanged, removed)
+        with timer("cache"):
+            store.save()
+    result.problems = sort_problems(report.problems)
+    return result
+
+
+def read_pages(files: list, config: Config, tz: ZoneInfo, store: page_cache.PageCache, report: Report,
+               progress: Progress | None) -> list[Page]:
+    """Every page, from the cache when its file is unchanged; all problems collected."""
+    pages = []
+    total = len(files)
+    for done, source in enumerate(files, 1):
+        rel = f"content/{source.rel_path}"
+        page = store.page(rel, source)
+        if page is None:
+            page, problems = read_source(source, config, rel, tz)
+            report.extend(problems)
+            if page is not None:
+                store.put_page(rel, source, page)
+        if page is not None:
+            pages.append(page)
+        if progress is not None and done % 200 == 0:
+            progress("read", done, total)
+    return pages
+
+
+def render_bodies(site: Site, config: Config, store: page_cache.PageCache,
+                  progress: Progress | None) -> dict[str, RenderedBody]:
+    """Markdown to HTML for every page, reusing cached HTML of unchanged bodies."""
+    renderer: MarkdownRenderer | None = None
+    bodies = {}
+    total = len(site.pages)
+    for done, (source, page) in enumerate(site.pages.items(), 1):
+        body = store.body(page)
+        if body is None:
+            renderer = renderer or MarkdownRenderer(sanitize=config.sanitize)
+            body = renderer.render(page)
+            store.put_body(page, body)
+        bodies[source] = body
+        if progress is not None and done % 200 == 0:
+            progress("markdown", done, total)
+    return bodies
+
+
+def check_links(site: Site, bodies: dict[str, RenderedBody], found: sources.Found,
+                static: dict) -> list[Problem]:
+    """Warnings for body links to site paths that no page, asset or static file provides."""
+    known_files = {a.rel_path for a in found.assets} | {f"static/{rel}" for rel in static}
+    list_urls = {listing.url_path for group in site.listings.values() for listing in group}
+    for code in {page.lang for page in site.pages.values()}:
+        list_urls.update(f"/{code}/{name}" for name in ("", "tags/", "archive/", "authors/", "search/"))
+    problems = []
+    for source, body in bodies.items():
+        for link in body.internal_links:
+            path = link.split("#")[0].split("?")[0]
+            if path.startswith("vestka-src:"):
+                ok = path[len("vestka-src:"):] in site.pages
+            elif path.endswith("/"):
+                ok = path in site.url_index or path in list_urls
+            else:
+                ok = path.lstrip("/") in known_files or path in site.url_index
+            if not ok:
+                problems.append(Problem("warning", source, site.pages[source].body_line,
+                                        f"link to {link.removeprefix('vestka-src:')} points at no page or file",
+                                        "fix the link, or check that the target is not a draft"))
+    return problems
+
+
+def _count_line(problems: list[Problem]) -> str:
+    files = {p.file for p in problems}
+    kind = "error" if problems and problems[0].severity == "error" else "warning"
+    return f"build failed: {len(problems)} {kind}{'s' if len(problems) != 1 else ''} in {len(files)} file" + (
+        "s" if len(files) != 1 else "")
+
+
+class _Timer:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+
+    def __call__(self, name: str) -> _Timer:
+        self.name = name
+        return self
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timings[self.name] = time.perf_counter() - self.start

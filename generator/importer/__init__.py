@@ -1,0 +1,253 @@
+"""`vestka import`: legacy sources -> one record type -> one writer.
+
+Each format module turns its files into `ImportedItem`s with pure parse functions; `save`
+is the only code that writes. The driver `run_import` lists the source files first (so
+progress has a total), parses them one by one, then hands every item to the writer at
+once, because slug clashes can only be settled knowing all items of the run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from generator.config import Config
+from generator.errors import ImportFailure, Problem
+from generator.urls import check_url_path
+
+ItemKind = Literal["article", "page"]
+
+#: FORMAT name on the command line -> module of this package that reads it.
+FORMATS: Mapping[str, str] = MappingProxyType({
+    "dump": "dump",
+    "html": "html_page",
+    "wordpress": "wordpress",
+    "feed": "feed",
+    "jekyll": "jekyll",
+    "hugo": "hugo",
+})
+
+_LANG_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedItem:
+    """One article or page read from a legacy source, before it becomes a Markdown file."""
+
+    #: Identity across runs: the original URL, or "FORMAT:path" of the source file when
+    #: there is no URL. Stored as `import_source`; re-imports find their file by it.
+    source_ref: str
+    #: The source file, as named in messages.
+    origin: str
+    title: str
+    #: Publication time; naive means "local time of the site" (config timezone).
+    date: datetime | None
+    #: Body as Markdown.
+    body: str
+    updated: datetime | None = None
+    #: Language the source declares, or None (then --lang / importer.lang / default language).
+    lang: str | None = None
+    #: Preferred slug text (e.g. WordPress post_name); None means "from the title".
+    slug: str | None = None
+    #: "article" goes to content/LANG/YYYY/, "page" to content/LANG/pages/.
+    kind: ItemKind = "article"
+    tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    summary: str = ""
+    image: str = ""
+    draft: bool = False
+    #: Original absolute URL, written as `source`.
+    source_url: str = ""
+    #: Old URL paths ("/en/news/15782") that should redirect to the new page.
+    aliases: tuple[str, ...] = ()
+    translation_key: str = ""
+    #: Further front-matter keys kept as page meta (publisher, source_id, ...), in order.
+    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What one source file gave: items, plus problems found on the way."""
+
+    items: tuple[ImportedItem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+    #: Items (or the whole file) left out, each with the reason.
+    skipped: tuple[Problem, ...] = ()
+    #: URLs of media the source refers to (WordPress attachments); nothing is downloaded.
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParseOptions:
+    """The few settings parsers need, taken from config so parsers never see Config."""
+
+    #: Extra boilerplate lines to drop (config `importer.boilerplate`).
+    boilerplate: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One source file to read, with the pure function that parses its text."""
+
+    path: Path
+    #: Name used in messages and in `import_source` when the item has no URL.
+    origin: str
+    parse: Callable[[str], Parsed]
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """Everything an import did or would do; the CLI prints `summary_lines()`."""
+
+    fmt: str
+    dry_run: bool = False
+    #: (content path relative to the site, source ref) of every file written (or to be written).
+    written: list[tuple[str, str]] = field(default_factory=list)
+    #: Same shape: files whose text would not change.
+    unchanged: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
+    #: Existing files not overwritten (edited by hand, or not made by the importer).
+    conflicts: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    #: Media URLs listed by the source (WordPress attachments), for downloading by hand.
+    attachments: list[str] = field(default_factory=list)
+
+    def summary_lines(self) -> list[str]:
+        verb = "would write" if self.dry_run else "wrote"
+        lines = [f"import {self.fmt}: {verb} {len(self.written)}, unchanged {len(self.unchanged)}, "
+                 f"skipped {len(self.skipped)}, conflicts {len(self.conflicts)}, "
+                 f"warnings {len(self.warnings)}"
+                 + (f", attachments {len(self.attachments)}" if self.attachments else "")]
+        if self.dry_run:
+            lines.append("dry run: nothing was written")
+            lines += [f"  {verb} {path}  <- {ref}" for path, ref in self.written]
+        lines += [f"  skipped: {p}" for p in self.skipped]
+        lines += [f"  conflict: {p}" for p in self.conflicts]
+        lines += [f"  {p}" for p in self.warnings]
+        if self.attachments:
+            lines.append("  attachments (not downloaded):")
+            lines += [f"    {url}" for url in self.attachments]
+        return lines
+
+
+def run_import(fmt: str, sources: list[Path], config: Config, *, lang: str | None = None,
+               dry_run: bool = False, force: bool = False,
+               progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Import `sources` in format `fmt` into `config.content_dir`.
+
+    `lang` sets the language of every item, overriding what the source says. `progress(done,
+    total)` is called after each source file is read and converted (the slow part); the
+    writing that follows is quick. Raises ImportFailure when the run cannot start.
+    """
+    if fmt not in FORMATS:
+        raise ImportFailure(f"unknown import format {fmt!r}", [Problem(
+            "error", "", None, f"unknown import format {fmt!r}", "use one of: " + ", ".join(FORMATS))])
+    if not sources:
+        raise ImportFailure("nothing to import", [Problem(
+            "error", "", None, "no SOURCE given", "name at least one file or folder to import")])
+    missing = [Path(s) for s in sources if not Path(s).exists()]
+    if missing:
+        raise ImportFailure("import source not found", [
+            Problem("error", str(path), None, "no such file or folder", "check the path") for path in missing])
+    if lang is not None and (not _LANG_CODE.match(lang) or lang not in config.language_codes):
+        raise ImportFailure(f"unknown language {lang!r}", [Problem(
+            "error", "", None, f"--lang {lang!r} is not a language of this site",
+            "use one of: " + ", ".join(config.language_codes))])
+
+    module = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
+    options = ParseOptions(boilerplate=config.importer.boilerplate)
+    jobs: list[Job] = []
+    for source in sources:
+        jobs.extend(module.plan(Path(source), options))
+
+    report = ImportReport(fmt=fmt, dry_run=dry_run)
+    items: list[ImportedItem] = []
+    for done, job in enumerate(jobs, 1):
+        parsed = _parse_job(job)
+        items.extend(parsed.items)
+        report.warnings.extend(parsed.warnings)
+        report.skipped.extend(parsed.skipped)
+        for url in parsed.attachments:
+            if url not in report.attachments:
+                report.attachments.append(url)
+        if progress is not None:
+            progress(done, len(jobs))
+
+    from generator.importer import save  # noqa: PLC0415 - save imports this module's records
+
+    result = save.save_items(items, config, lang=lang, dry_run=dry_run, force=force)
+    report.written.extend(result.written)
+    report.unchanged.extend(result.unchanged)
+    report.skipped.extend(result.skipped)
+    report.conflicts.extend(result.conflicts)
+    report.warnings.extend(result.warnings)
+    return report
+
+
+def _parse_job(job: Job) -> Parsed:
+    """Read one file (the only read of a source file) and parse it; a bad file is skipped."""
+    try:
+        raw = job.path.read_bytes()
+    except OSError as exc:
+        return Parsed(skipped=(Problem("error", job.origin, None, f"cannot read the file: {exc.strerror}"),))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Parsed(skipped=(Problem("error", job.origin, None,
+                                       f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                                       "convert the file to UTF-8 and import it again"),))
+    return job.parse(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+# --- helpers shared by the format modules ---------------------------------------------------
+
+
+def url_alias(url: str) -> tuple[str | None, str]:
+    """The old site path of `url` to redirect from, or (None, why not).
+
+    Only the path is kept (host and scheme change with the move anyway); a query string
+    cannot be served by a static file, so such URLs get no alias.
+    """
+    if not url:
+        return None, ""
+    parts = urlsplit(url)
+    if parts.query:
+        return None, f"old URL {url} has a query string; no redirect page can be made for it"
+    path = unquote(parts.path)
+    if not path or path == "/":
+        return None, ""
+    problem = check_url_path(path)
+    if problem:
+        return None, f"old URL path {path!r} {problem}; no redirect page made"
+    return path, ""
+
+
+def source_files(source: Path, suffixes: tuple[str, ...], exclude: tuple[str, ...] = ()) -> list[Path]:
+    """`source` itself, or the files with one of `suffixes` inside it, sorted by path."""
+    if source.is_file():
+        return [source]
+    found = [p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+             and p.name not in exclude and not any(part.startswith(".") for part in p.relative_to(source).parts)]
+    return sorted(found, key=lambda p: p.relative_to(source).as_posix())
+
+
+def origin_name(path: Path, source: Path) -> str:
+    """How a file is named in messages: relative to the folder given, or its own name."""
+    if source.is_file():
+        return path.name
+    return path.relative_to(source).as_posix()
+
+
+def warning(origin: str, message: str, hint: str = "") -> Problem:
+    return Problem("warning", origin, None, message, hint)
+
+
+def skipped(origin: str, message: str, hint: str = "") -> Problem:
+    return Problem("error", origin, None, message, hint)

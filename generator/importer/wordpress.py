@@ -1,0 +1,285 @@
+"""Format `wordpress`: WXR export files (Tools -> Export in WordPress).
+
+Posts become articles, pages go to the `pages` section, attachments are only listed.
+WordPress stores post bodies the way its editor shows them: paragraphs separated by blank
+lines without <p>, plus shortcodes; both are turned into HTML here before the shared
+HTML -> Markdown conversion.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta, timezone
+from html import escape, unescape
+from html.entities import name2codepoint
+from pathlib import Path
+from types import MappingProxyType
+from urllib.parse import unquote
+
+from generator.errors import Problem
+from generator.importer import (
+    ImportedItem,
+    Job,
+    ParseOptions,
+    Parsed,
+    origin_name,
+    skipped,
+    source_files,
+    url_alias,
+    warning,
+)
+from generator.importer.markdown_convert import html_to_markdown, html_to_text
+
+_CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+_DC_NS = "http://purl.org/dc/elements/1.1/"
+_DRAFT_STATUSES = {"draft", "pending", "private"}
+_UNSET_DATE = "0000-00-00 00:00:00"
+# Categories WordPress gives every post that has none; they say nothing about the post.
+_DEFAULT_CATEGORIES = {"uncategorized", "uncategorised", "bez-kategorii", "без рубрики"}
+
+
+def plan(source: Path, options: ParseOptions) -> list[Job]:
+    """One job per `.xml` export in `source`."""
+    return [Job(path, origin_name(path, source), lambda text, o=origin_name(path, source): parse_wxr(text, o))
+            for path in source_files(source, (".xml",))]
+
+
+def parse_wxr(text: str, origin: str) -> Parsed:
+    """A whole export file -> its posts and pages, with attachments and problems listed."""
+    try:
+        root = ET.fromstring(_xml_entities(text))
+    except ET.ParseError as exc:
+        line = exc.position[0] if exc.position else None
+        return Parsed(skipped=(Problem("error", origin, line, f"not a readable WXR/XML file: {exc}"),))
+    channel = root.find("channel")
+    if channel is None or _wp(channel, "wxr_version") is None:
+        return Parsed(skipped=(skipped(origin, "not a WordPress export (no channel/wp:wxr_version)"),))
+    authors = _authors(channel)
+    language = (channel.findtext("language") or "").strip() or None
+    items: list[ImportedItem] = []
+    notes: list[Problem] = []
+    skips: list[Problem] = []
+    attachments: list[str] = []
+    ignored: dict[str, int] = {}
+    for node in channel.findall("item"):
+        kind = _wp_text(node, "post_type") or "post"
+        status = _wp_text(node, "status") or "publish"
+        if kind == "attachment":
+            url = _wp_text(node, "attachment_url") or (node.findtext("guid") or "").strip()
+            if url:
+                attachments.append(url)
+            continue
+        if kind not in ("post", "page"):
+            ignored[kind] = ignored.get(kind, 0) + 1
+            continue
+        name = f"{origin}#{_wp_text(node, 'post_id') or len(items) + 1}"
+        if status in ("trash", "auto-draft", "inherit"):
+            skips.append(skipped(name, f"{kind} with status {status!r} is not imported"))
+            continue
+        item, item_notes = _item(node, name, kind, status, authors, language)
+        notes.extend(warning(name, note) for note in item_notes)
+        items.append(item)
+    for kind, count in sorted(ignored.items()):
+        notes.append(warning(origin, f"ignored {count} item(s) of type {kind!r}"))
+    return Parsed(items=tuple(items), warnings=tuple(notes), skipped=tuple(skips), attachments=tuple(attachments))
+
+
+def _item(node: ET.Element, name: str, kind: str, status: str, authors: dict[str, str],
+          language: str | None) -> tuple[ImportedItem, list[str]]:
+    notes: list[str] = []
+    title = unescape((node.findtext("title") or "").strip())
+    date = wp_date(_wp_text(node, "post_date"), _wp_text(node, "post_date_gmt"))
+    if date is None:
+        date = _rfc822(node.findtext("pubDate"))
+    html, leftovers = shortcodes_to_html(_namespaced_text(node, _CONTENT_NS, "encoded"))
+    notes.extend(f"WordPress shortcode left as text: {code}" for code in leftovers)
+    excerpt = _namespaced_text(node, "/excerpt/", "encoded")
+    tags: list[str] = []
+    for category in node.findall("category"):
+        label = unescape((category.text or "").strip())
+        nice = (category.get("nicename") or "").lower()
+        if not label or (category.get("domain") == "category" and
+                         (nice in _DEFAULT_CATEGORIES or label.lower() in _DEFAULT_CATEGORIES)):
+            continue
+        if category.get("domain") in ("category", "post_tag") and label not in tags:
+            tags.append(label)
+    login = (node.findtext(f"{{{_DC_NS}}}creator") or "").strip()
+    author = authors.get(login, login)
+    link = (node.findtext("link") or "").strip()
+    alias, why = url_alias(link)
+    if why:
+        notes.append(why)
+    post_id = _wp_text(node, "post_id")
+    item = ImportedItem(
+        # The guid survives publishing (the permalink of a draft is "?p=ID", then changes).
+        source_ref=(node.findtext("guid") or "").strip() or link or f"wordpress:{name}",
+        origin=name,
+        title=title,
+        date=date,
+        body=html_to_markdown(wpautop(html)),
+        lang=language,
+        slug=unquote(_wp_text(node, "post_name") or "") or None,
+        kind="page" if kind == "page" else "article",
+        tags=tuple(tags),
+        authors=(author,) if author else (),
+        summary=html_to_text(wpautop(excerpt)) if excerpt.strip() else "",
+        draft=status in _DRAFT_STATUSES,
+        source_url=link,
+        aliases=(alias,) if alias else (),
+        extra=MappingProxyType({"wordpress_id": post_id or None}),
+    )
+    return item, notes
+
+
+def wp_date(local: str, gmt: str) -> datetime | None:
+    """The post time with its offset, from WordPress' local and GMT columns.
+
+    Drafts carry a GMT time of 0000-00-00: then the local time is returned naive and the
+    writer gives it the site's time zone.
+    """
+    if not local or local == _UNSET_DATE:
+        return None
+    try:
+        when = datetime.strptime(local, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    if not gmt or gmt == _UNSET_DATE:
+        return when
+    try:
+        utc = datetime.strptime(gmt, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return when
+    # Offsets are whole quarter hours; rounding absorbs a second of drift between columns.
+    minutes = round((when - utc).total_seconds() / 900) * 15
+    return when.replace(tzinfo=timezone(timedelta(minutes=minutes)))
+
+
+def _rfc822(value: str | None) -> datetime | None:
+    from email.utils import parsedate_to_datetime  # noqa: PLC0415 - only for exports without wp dates
+
+    if not value or not value.strip():
+        return None
+    try:
+        return parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError):
+        return None
+
+
+# --- body: wpautop and shortcodes -------------------------------------------------------------
+
+_BLOCK_TAGS = ("address|article|aside|blockquote|dd|div|dl|dt|figcaption|figure|footer|form|h[1-6]|header|"
+               "hr|li|nav|ol|p|pre|section|table|tbody|td|tfoot|th|thead|tr|ul|iframe|script|style")
+_STARTS_BLOCK = re.compile(rf"^\s*</?(?:{_BLOCK_TAGS})\b", re.IGNORECASE)
+_PRE = re.compile(r"<pre\b.*?</pre>", re.IGNORECASE | re.DOTALL)
+
+
+def wpautop(text: str) -> str:
+    """WordPress' automatic paragraphs: blank-line blocks -> <p>, single newlines -> <br>.
+
+    Blocks that already start with a block-level tag, and <pre> sections, are kept as they are.
+    """
+    keep: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        keep.append(match.group(0))
+        return f"\n\n\0{len(keep) - 1}\0\n\n"
+
+    text = _PRE.sub(hold, text.replace("\r\n", "\n"))
+    out = []
+    for block in re.split(r"\n\s*\n", text):
+        block = block.strip()
+        if not block:
+            continue
+        if re.fullmatch(r"\0\d+\0", block):
+            out.append(keep[int(block.strip("\0"))])
+        elif _STARTS_BLOCK.match(block):
+            out.append(block)
+        else:
+            out.append("<p>" + re.sub(r"\s*\n\s*", "<br />\n", block) + "</p>")
+    return "\n".join(out)
+
+
+_SHORTCODE = re.compile(
+    r"\[(?P<name>[a-zA-Z_][\w-]*)(?P<attrs>(?:\s[^\]]*)?)\](?:(?P<inner>.*?)\[/(?P=name)\])?", re.DOTALL)
+_ATTR = re.compile(r"([\w-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|(\S+))")
+
+
+def shortcodes_to_html(text: str) -> tuple[str, list[str]]:
+    """Known shortcodes as HTML; unknown ones kept visibly as code, listed for a warning."""
+    leftovers: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        name = match["name"].lower()
+        attrs = {m[1].lower(): m[2] or m[3] or m[4] or "" for m in _ATTR.finditer(match["attrs"] or "")}
+        inner = match["inner"] or ""
+        if name in ("caption", "wp_caption"):
+            image = re.search(r"<img\b[^>]*>", inner, re.IGNORECASE)
+            link = re.search(r"<a\b[^>]*>\s*<img\b[^>]*>\s*</a>", inner, re.IGNORECASE | re.DOTALL)
+            figure = (link or image).group(0) if (link or image) else ""
+            caption = attrs.get("caption") or (inner.replace(figure, "", 1) if figure else inner)
+            caption = caption.strip()
+            return f"\n\n<figure>{figure}<figcaption>{caption}</figcaption></figure>\n\n"
+        if name == "embed" and inner.strip():
+            url = escape(inner.strip())
+            return f'<a href="{url}">{url}</a>'
+        if name in ("video", "audio") and (attrs.get("src") or attrs.get("mp4") or attrs.get("mp3")):
+            url = escape(attrs.get("src") or attrs.get("mp4") or attrs.get("mp3") or "")
+            return f'<a href="{url}">{url}</a>'
+        if name == "youtube":
+            url = escape((attrs.get("id") or inner or match["attrs"] or "").strip())
+            return f'<a href="{url}">{url}</a>'
+        leftovers.append(match.group(0)[:80])
+        return f"<code>{escape(match.group(0))}</code>"
+
+    return _SHORTCODE.sub(replace, text), leftovers
+
+
+# --- XML helpers --------------------------------------------------------------------------------
+
+_NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+_XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
+
+
+def _xml_entities(text: str) -> str:
+    """HTML named entities (&nbsp; in old exports) as numeric references XML understands."""
+    def fix(match: re.Match[str]) -> str:
+        name = match[1]
+        if name in _XML_ENTITIES or name not in name2codepoint:
+            return match[0]
+        return f"&#{name2codepoint[name]};"
+
+    return _NAMED_ENTITY.sub(fix, text)
+
+
+def _wp(node: ET.Element, local: str) -> ET.Element | None:
+    for child in node:
+        if child.tag.endswith("}" + local) and "wordpress.org/export/" in child.tag and "/excerpt/" not in child.tag:
+            return child
+    return None
+
+
+def _wp_text(node: ET.Element, local: str) -> str:
+    child = _wp(node, local)
+    return (child.text or "").strip() if child is not None else ""
+
+
+def _namespaced_text(node: ET.Element, namespace_part: str, local: str) -> str:
+    for child in node:
+        if child.tag.endswith("}" + local) and namespace_part in child.tag:
+            return child.text or ""
+    return ""
+
+
+def _authors(channel: ET.Element) -> dict[str, str]:
+    """Author login -> display name from the export's wp:author records."""
+    names: dict[str, str] = {}
+    for child in channel:
+        if not child.tag.endswith("}author") or "wordpress.org/export/" not in child.tag:
+            continue
+        login = _wp_text(child, "author_login")
+        display = _wp_text(child, "author_display_name")
+        full = " ".join(x for x in (_wp_text(child, "author_first_name"), _wp_text(child, "author_last_name")) if x)
+        if login:
+            names[login] = unescape(display or full or login)
+    return names

@@ -1,0 +1,149 @@
+"""Markdown to HTML with one configured Python-Markdown instance per build (or per worker).
+
+Extensions, fixed and documented in README: `extra` (tables, footnotes, fenced code, attribute
+lists, definition lists, abbreviations, Markdown in HTML), `toc` (heading ids) and `sane_lists`.
+
+Links inside a body are resolved here to paths from the site root ("/en/2016/05/report/"),
+and made relative only at render time by `render.relink`. That keeps the HTML of a body the
+same wherever the page lives, so it can be cached; raw HTML links written from the root are
+made relative by the same pass.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import xml.etree.ElementTree as etree
+from collections.abc import Callable
+from urllib.parse import unquote, urlsplit
+
+import markdown
+from markdown.treeprocessors import Treeprocessor
+
+from generator.model import Page, RenderedBody
+
+EXTENSIONS = ["extra", "toc", "sane_lists"]
+#: Marks a link to another Markdown source (content/...md), resolved to its page URL later.
+SOURCE = "vestka-src:"
+SUMMARY_LENGTH = 200
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+class _LinkCollector(Treeprocessor):
+    """Rewrites link targets to site paths and records them; fills `lazy` on images."""
+
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        self.source_dir = ""
+        self.links: list[str] = []
+
+    def run(self, root: etree.Element) -> None:
+        for el in root.iter():
+            if el.tag == "a":
+                self._fix(el, "href")
+            elif el.tag == "img":
+                self._fix(el, "src")
+                el.set("loading", "lazy")
+                el.set("decoding", "async")
+
+    def _fix(self, el: etree.Element, attr: str) -> None:
+        value = el.get(attr)
+        if value is None:
+            return
+        target = resolve_link(value, self.source_dir)
+        if target is not None:
+            self.links.append(target)
+            el.set(attr, target)
+
+
+def resolve_link(value: str, source_dir: str) -> str | None:
+    """A body link as a site path ("/en/a/") or source ref; None for external or fragment links.
+
+    `source_dir` is the folder of the Markdown file below content/ ("en/2016").
+    """
+    value = value.strip()
+    if not value or value.startswith(("#", "//")) or _SCHEME.match(value):
+        return None
+    parts = urlsplit(value)
+    path = unquote(parts.path)
+    suffix = ("?" + parts.query if parts.query else "") + ("#" + parts.fragment if parts.fragment else "")
+    if not path:
+        return None
+    if path.startswith("/"):
+        resolved = posixpath.normpath(path)
+    else:
+        resolved = posixpath.normpath("/" + posixpath.join(source_dir, path))
+    if resolved.startswith("//") or ".." in resolved.split("/"):
+        return None
+    if path.endswith("/") and not resolved.endswith("/"):
+        resolved += "/"
+    if resolved.endswith((".md", ".markdown")) and not path.startswith("/"):
+        return SOURCE + "content" + resolved + suffix
+    return resolved + suffix
+
+
+class MarkdownRenderer:
+    """One Python-Markdown instance, reset between documents (building one costs ~1 ms)."""
+
+    def __init__(self, sanitize: bool = False) -> None:
+        self.md = markdown.Markdown(extensions=EXTENSIONS, output_format="html",
+                                    extension_configs={"toc": {"permalink": False}})
+        self.collector = _LinkCollector(self.md)
+        self.md.treeprocessors.register(self.collector, "vestka-links", 1)
+        self.sanitize: Callable[[str], str] | None = _sanitizer() if sanitize else None
+
+    def render(self, page: Page) -> RenderedBody:
+        parts = page.source.split("/")
+        self.collector.source_dir = "/".join(parts[1:-1])
+        self.collector.links = []
+        self.md.reset()
+        html = self.md.convert(page.body_md)
+        if self.sanitize is not None:
+            html = self.sanitize(html)
+        toc = getattr(self.md, "toc", "") if getattr(self.md, "toc_tokens", None) else ""
+        return RenderedBody(html=html, summary_text=first_paragraph_text(html),
+                            toc=toc, internal_links=tuple(self.collector.links))
+
+
+_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_ENTITY = re.compile(r"&(#x?[0-9a-fA-F]+|[a-zA-Z]+);")
+
+
+def first_paragraph_text(html: str, limit: int = SUMMARY_LENGTH) -> str:
+    """The first non-empty paragraph as plain text, cut at a word boundary near `limit`."""
+    import html as html_lib
+
+    for match in _PARAGRAPH.finditer(html):
+        text = " ".join(html_lib.unescape(_TAG.sub("", match.group(1))).split())
+        if text:
+            return cut_text(text, limit)
+    return ""
+
+
+def cut_text(text: str, limit: int = SUMMARY_LENGTH) -> str:
+    """`text` cut at the last word boundary before `limit`, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-—") + "…"
+
+
+def _sanitizer() -> Callable[[str], str]:
+    """nh3 with the tags Markdown produces, our link markers allowed, active content removed."""
+    import nh3
+
+    tags = set(nh3.ALLOWED_TAGS) | {"figure", "figcaption", "details", "summary", "mark", "del", "ins"}
+    tags -= {"script", "style", "iframe", "object", "embed", "form", "input", "button"}
+    attributes = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+    for tag in ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "div", "span", "table", "td", "th", "sup", "a", "ol"):
+        attributes.setdefault(tag, set()).update({"id", "class"})
+    attributes.setdefault("img", set()).update({"src", "alt", "title", "width", "height", "loading", "decoding"})
+    attributes.setdefault("a", set()).update({"href", "title", "rel"})
+    attributes["a"].discard("rel")
+    schemes = set(nh3.ALLOWED_URL_SCHEMES) | {"vestka-src"}
+    cleaner = nh3.Cleaner(tags=tags, attributes=attributes, url_schemes=schemes, link_rel=None)
+    return cleaner.clean

@@ -1,0 +1,171 @@
+"""The plain data types that flow between the build stages. No I/O, no Jinja, no config loading.
+
+Pages refer to each other by `source` (their path relative to the site), never by object, so
+every stage can be tested with a handful of records and the site can be cached piecewise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+from generator.errors import Problem
+
+SourceKind = Literal["page", "asset"]
+PageKind = Literal["article", "page"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file found under content/ or a static folder."""
+
+    #: POSIX path relative to the folder it was found in; the identity used everywhere.
+    rel_path: str
+    #: "page" for Markdown files, "asset" for everything copied as is.
+    kind: SourceKind
+    #: Absolute path on disk.
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One Markdown file, read and validated; HTML is not stored here (see RenderedBody)."""
+
+    #: Path of the Markdown file relative to the site ("content/en/2011/a.md").
+    source: str
+    #: 1-based line where the body starts (for error messages about the body).
+    body_line: int
+    title: str
+    #: Publication time, timezone-aware.
+    date: datetime
+    #: Last modification, timezone-aware, or None.
+    updated: datetime | None
+    slug: str
+    lang: str
+    #: First folder under the language folder (or under content/) — "news" when there is none.
+    section: str
+    #: "article" (listed, in feeds) or "page" (standalone).
+    kind: PageKind
+    tags: tuple[str, ...]
+    authors: tuple[str, ...]
+    #: Summary from front matter, or "" (then the first paragraph is used).
+    summary: str
+    image: str
+    draft: bool
+    #: Key that groups translations of one story; "" when the page has none.
+    translation_key: str
+    #: Old URL paths that redirect here (each starts with "/").
+    aliases: tuple[str, ...]
+    #: The original URL of imported content.
+    original_url: str
+    #: Template name override, or "".
+    template: str
+    #: Unknown front-matter keys, reaching templates as `article.meta`.
+    meta: Mapping[str, Any]
+    body_md: str
+    #: Site URL path, starting and ending with "/".
+    url_path: str
+    #: File inside output/ that holds the page.
+    output_path: str
+    #: Hash of the source text; identifies this version of the page in caches.
+    digest: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedBody:
+    """A page body as HTML, with what was found in it."""
+
+    html: str
+    #: The first paragraph as plain text, cut near 200 characters at a word boundary.
+    summary_text: str
+    #: Table of contents HTML from Python-Markdown's toc extension ("" when no headings).
+    toc: str
+    #: Root-relative links and image sources found in the body, as written.
+    internal_links: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One family of list pages (a home, a tag, an author, a year or month archive)."""
+
+    #: "home", "tag", "author", "year", "month".
+    kind: str
+    lang: str
+    #: Tag slug, author slug, "2011" or "2011/03"; "" for a home.
+    key: str
+    #: Display name (tag in its most used form, author name, year, month).
+    title: str
+    url_path: str
+    #: Page sources, newest first.
+    pages: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Alias:
+    """A redirect page from an old URL to a page's new one."""
+
+    url_path: str
+    output_path: str
+    #: The page (source) it redirects to.
+    target: str
+
+
+@dataclass(slots=True)
+class Site:
+    """Everything the render stage needs, gathered from all pages. Built once by `assemble`."""
+
+    #: source -> Page, in the site's total order (newest first, then by URL).
+    pages: dict[str, Page]
+    #: lang -> article sources, newest first.
+    articles: dict[str, tuple[str, ...]]
+    #: lang -> standalone page sources, by URL.
+    standalone: dict[str, tuple[str, ...]]
+    #: lang -> the newest articles (longest sidebar any page needs, `latest_news` + 1).
+    latest: dict[str, tuple[str, ...]]
+    #: (lang, kind) -> listings of that kind, in display order.
+    listings: dict[tuple[str, str], tuple[Listing, ...]]
+    #: translation key -> sources of the translations, in language order.
+    translations: dict[str, tuple[str, ...]]
+    #: source -> (previous older article, next newer article) within its language.
+    neighbours: dict[str, tuple[str | None, str | None]]
+    #: url_path -> source for every page (and alias target), for link checks.
+    url_index: dict[str, str]
+    aliases: tuple[Alias, ...]
+    #: source -> related article sources, most related first.
+    related: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFile:
+    """One file of the built site, in memory until the write stage."""
+
+    #: POSIX path inside output/.
+    path: str
+    #: The bytes to write, or None when the file is copied from `copy_from`.
+    data: bytes | None = None
+    copy_from: Path | None = None
+    #: Sources that produced this file (for the dev server and caches).
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class BuildResult:
+    """What a build did, for the CLI to report."""
+
+    pages: int = 0
+    listings: int = 0
+    files_written: int = 0
+    files_unchanged: int = 0
+    files_removed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    #: stage name -> seconds, in pipeline order.
+    timings: dict[str, float] = field(default_factory=dict)
+    #: path inside output/ -> SHA-256 of its bytes.
+    manifest: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    output_dir: Path | None = None

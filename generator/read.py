@@ -1,0 +1,197 @@
+"""Read Markdown sources into `Page` records.
+
+`read_page` is pure (text in, Page or Problems out); `read_all` adds the file reads, the size
+limit and the parsed-page cache, and collects every problem so that a build reports all broken
+files at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import tzinfo
+from zoneinfo import ZoneInfo
+
+from generator import frontmatter, urls
+from generator.config import Config
+from generator.errors import Problem
+from generator.frontmatter import FrontMatterError
+from generator.model import Page, SourceFile
+
+#: Front-matter keys with a meaning of their own; the rest reach templates as `article.meta`.
+KNOWN_KEYS = frozenset({
+    "title", "date", "updated", "lang", "slug", "tags", "authors", "author", "summary", "image",
+    "draft", "translation_key", "aliases", "source", "template",
+})
+_TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\.html$")
+MAX_TAGS = 1000
+MAX_TITLE = 1000
+
+
+def read_page(rel_path: str, text: str, config: Config, tz: tzinfo | None = None) -> tuple[Page | None, list[Problem]]:
+    """Turn the text of the content file `rel_path` ("content/en/2011/a.md") into a Page."""
+    file = rel_path
+    try:
+        parts = frontmatter.split(text, file)
+    except FrontMatterError as exc:
+        return None, [exc.problem]
+    data = parts.data
+    problems: list[Problem] = []
+    tz = tz or ZoneInfo(config.timezone)
+
+    def bad(key: str, message: str, hint: str = "") -> None:
+        problems.append(Problem("error", file, frontmatter.key_line(parts.yaml_text, key, 1) or 1, message, hint))
+
+    title = data.get("title")
+    if title is None or (isinstance(title, str) and not title.strip()):
+        problems.append(Problem("error", file, 1, "missing title", "add a line 'title: ...' to the front matter"))
+        title = ""
+    elif not isinstance(title, (str, int, float)) or isinstance(title, bool):
+        bad("title", f"title must be text, not {type(title).__name__}", 'quote it: title: "..."')
+        title = ""
+    title = _clean_text(str(title))
+    if len(title) > MAX_TITLE:
+        bad("title", f"title is {len(title)} characters long (at most {MAX_TITLE})", "shorten the title")
+
+    date = None
+    if "date" not in data or data["date"] is None:
+        problems.append(Problem("error", file, 1, "missing date",
+                                "add a line such as 'date: 2011-03-14T16:32:26+02:00' to the front matter"))
+    else:
+        date = frontmatter.to_datetime(data["date"], tz)
+        if date is None:
+            bad("date", f"cannot read date {str(data['date'])[:60]!r}",
+                "write it as ISO 8601, e.g. 2011-03-14 or 2011-03-14T16:32:26+02:00")
+    updated = None
+    if data.get("updated") is not None:
+        updated = frontmatter.to_datetime(data["updated"], tz)
+        if updated is None:
+            bad("updated", f"cannot read updated date {str(data['updated'])[:60]!r}",
+                "write it as ISO 8601, e.g. 2011-03-15T10:00:00+02:00")
+
+    parts_of_path = rel_path.split("/")[1:]  # below content/
+    folder_lang = parts_of_path[0] if len(parts_of_path) > 1 and parts_of_path[0] in config.language_codes else ""
+    lang = data.get("lang") or folder_lang or config.default_language
+    if not isinstance(lang, str) or lang not in config.language_codes:
+        bad("lang", f"unknown language {lang!r}", f"use one of the configured languages: {', '.join(config.language_codes)}")
+        lang = config.default_language
+
+    tags = _list(data, "tags", bad)
+    if len(tags) > MAX_TAGS:
+        bad("tags", f"{len(tags)} tags (at most {MAX_TAGS})", "keep the tags that describe the article")
+        tags = tags[:MAX_TAGS]
+    authors = _list(data, "authors", bad)
+    if not authors and data.get("author") is not None:
+        author = data["author"]
+        if isinstance(author, str):
+            authors = (author.strip(),) if author.strip() else ()
+        else:
+            authors = _list(data, "author", bad)
+    tags = tuple(_clean_text(t) for t in tags if _clean_text(t))
+    authors = tuple(_clean_text(a) for a in authors if _clean_text(a))
+    aliases = _list(data, "aliases", bad)
+    for alias in aliases:
+        if not alias.startswith("/") or urls.check_url_path(alias.split("?")[0].split("#")[0]):
+            bad("aliases", f"alias {alias!r} is not a safe site path",
+                "write old URLs as paths from the site root, such as /en/news/15782")
+    aliases = tuple(a for a in aliases if a.startswith("/") and not urls.check_url_path(a.split("?")[0].split("#")[0]))
+
+    draft = data.get("draft", False)
+    if not isinstance(draft, bool):
+        bad("draft", f"draft must be true or false, not {draft!r}", "write draft: true")
+        draft = False
+    strings = {}
+    for key in ("summary", "image", "translation_key", "source", "template", "slug"):
+        value = data.get(key)
+        if value is None:
+            strings[key] = ""
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            strings[key] = _clean_text(str(value))
+        else:
+            bad(key, f"{key} must be text, not {type(value).__name__}", f'quote it: {key}: "..."')
+            strings[key] = ""
+    if strings["template"] and not _TEMPLATE_NAME.match(strings["template"]):
+        bad("template", f"template {strings['template']!r} must be a .html file name of the theme")
+        strings["template"] = ""
+
+    stem = parts_of_path[-1].rsplit(".", 1)[0] if parts_of_path else "untitled"
+    slug = urls.slugify(strings["slug"] or stem, lang, config.slugs)
+    below_lang = parts_of_path[1:] if folder_lang else parts_of_path
+    section = below_lang[0] if len(below_lang) > 1 and not below_lang[0].isdigit() else "news"
+    kind = "page" if section in config.page_sections else "article"
+    if problems or date is None:
+        return None, problems
+
+    values = {"lang": lang, "year": f"{date.year:04d}", "month": f"{date.month:02d}", "day": f"{date.day:02d}",
+              "slug": slug, "section": urls.slugify(section, lang, config.slugs)}
+    pattern = config.permalinks.page if kind == "page" else config.permalinks.article
+    url_path = urls.expand_permalink(pattern, values)
+    meta = {str(k): v for k, v in data.items() if k not in KNOWN_KEYS}
+    page = Page(
+        source=rel_path,
+        body_line=parts.body_line,
+        title=title,
+        date=date,
+        updated=updated,
+        slug=slug,
+        lang=lang,
+        section=section,
+        kind=kind,
+        tags=tags,
+        authors=authors,
+        summary=strings["summary"],
+        image=strings["image"],
+        draft=draft,
+        translation_key=strings["translation_key"],
+        aliases=aliases,
+        original_url=strings["source"],
+        template=strings["template"],
+        meta=meta,
+        body_md=parts.body,
+        url_path=url_path,
+        output_path=urls.output_path_for(url_path),
+        digest=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20],
+    )
+    return page, []
+
+
+def _clean_text(text: str) -> str:
+    """Text for a title or tag: NFC, control characters removed, whitespace folded."""
+    text = unicodedata.normalize("NFC", text)
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in text):
+        text = "".join(ch if ord(ch) >= 32 and not 0x7F <= ord(ch) < 0xA0 else " " for ch in text)
+    return " ".join(text.split())
+
+
+def _list(data: dict, key: str, bad: Callable[[str, str, str], None]) -> tuple[str, ...]:
+    value = data.get(key)
+    if isinstance(value, str) and key != "tags":
+        value = [value]
+    result = frontmatter.to_str_list(value)
+    if result is None:
+        bad(key, f"{key} must be a list of strings, not {type(value).__name__}",
+            f"write {key}: [first, second] or one '- item' per line")
+        return ()
+    return result
+
+
+def read_source(source: SourceFile, config: Config, site_rel: str, tz: tzinfo) -> tuple[Page | None, list[Problem]]:
+    """Read one file from disk (size-limited, UTF-8) and parse it."""
+    limit = config.max_file_size_mb * 1024 * 1024
+    if source.size > limit:
+        return None, [Problem("error", site_rel, None,
+                              f"file is {source.size / 1048576:.1f} MB, over the limit of {config.max_file_size_mb} MB",
+                              "split it, or raise max_file_size_mb in config.yaml")]
+    try:
+        raw = source.path.read_bytes()
+    except OSError as exc:
+        return None, [Problem("error", site_rel, None, f"cannot read the file: {exc.strerror}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return None, [Problem("error", site_rel, line, f"the file is not UTF-8 text (byte {raw[exc.start]:#04x})",
+                              "re-save the file as UTF-8")]
+    return read_page(site_rel, text, config, tz)

@@ -1,0 +1,339 @@
+"""Render the site's pages with Jinja2: articles, list pages, indexes, redirects, 404.
+
+One Jinja environment per build; template lookup goes through the site's theme and falls back
+to the built-in default theme, so a site overrides only the templates it changes. Every link
+a template writes goes through `url()`, which makes it relative to the page being rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from generator import urls
+from generator.assemble import list_url
+from generator.config import Config
+from generator.errors import Problem, TemplateError
+from generator.i18n import Strings
+from generator.markup import SOURCE
+from generator.model import Listing, OutputFile, RenderedBody, Site
+from generator.views import Views
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def builtin_theme_dir() -> Path:
+    """The default theme: inside the installed package, or at the top of a source checkout."""
+    for candidate in (_PACKAGE_DIR / "themes" / "default", _PACKAGE_DIR.parent / "themes" / "default"):
+        if (candidate / "templates").is_dir():
+            return candidate
+    raise TemplateError("the built-in default theme is missing; reinstall vestka")
+
+
+def theme_dirs(config: Config) -> list[Path]:
+    """Theme folders from most to least specific: the site's chosen theme, then the default."""
+    dirs = []
+    chosen = config.themes_dir / config.theme
+    if chosen.is_dir():
+        dirs.append(chosen)
+    elif config.theme != "default":
+        raise TemplateError(f"theme {config.theme!r} not found", [Problem(
+            "error", "config.yaml", None, f"there is no folder themes/{config.theme}/ in the site",
+            "create it, or set theme: default")])
+    builtin = builtin_theme_dir()
+    if builtin.resolve() not in [d.resolve() for d in dirs]:
+        dirs.append(builtin)
+    return dirs
+
+
+def make_environment(config: Config) -> jinja2.Environment:
+    loaders = [jinja2.FileSystemLoader(str(d / "templates")) for d in theme_dirs(config)]
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, trim_blocks=True,
+                             lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    return env
+
+
+def templates_fingerprint(config: Config) -> str:
+    """A hash of every template and string table the build can use (for cache keys)."""
+    digest = hashlib.sha256()
+    for folder in [*theme_dirs(config), config.site_dir]:
+        for sub in ("templates", "i18n"):
+            base = folder / sub
+            if base.is_dir():
+                for path in sorted(base.rglob("*")):
+                    if path.is_file():
+                        digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+_ROOT_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*|' + re.escape(SOURCE) + r'[^"]*)"')
+
+
+def relink(html: str, from_path: str, portable: bool, source_urls: dict[str, str]) -> str:
+    """Make the links of a body written from the site root relative to the page at `from_path`."""
+    if '="/' not in html and SOURCE not in html:
+        return html
+
+    def fix(match: re.Match[str]) -> str:
+        target = match.group(2)
+        if target.startswith(SOURCE):
+            ref, _, fragment = target[len(SOURCE):].partition("#")
+            page_url = source_urls.get(ref)
+            if page_url is None:
+                return match.group(0)
+            target = page_url + ("#" + fragment if fragment else "")
+        path, sep, rest = target.partition("#")
+        link = urls.relative_url(from_path, path, portable) if path else ""
+        return f'{match.group(1)}{link}{sep}{rest}"'
+
+    return _ROOT_LINK.sub(fix, html)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One output page to render: which template, where, and the key of what it shows."""
+
+    kind: str
+    url_path: str
+    output_path: str
+    #: The page source, listing key or other identity, as the renderer needs it.
+    ref: Any = None
+    number: int = 1
+    total: int = 1
+
+
+class Renderer:
+    """Renders every page of one site; templates are looked up once per build."""
+
+    def __init__(self, site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings,
+                 env: jinja2.Environment, *, show_drafts: bool = False) -> None:
+        self.site = site
+        self.bodies = bodies
+        self.config = config
+        self.strings = strings
+        self.env = env
+        self.views = Views(site, bodies, config, strings)
+        self.show_drafts = show_drafts
+        self.source_urls = {source: page.url_path for source, page in site.pages.items()}
+        self._templates: dict[str, jinja2.Template] = {}
+        self.root_path = urls.base_path(config.base_url)
+        self.extra_head: dict[str, Callable[[str], dict[str, Any]]] = {}
+
+    def template(self, name: str) -> jinja2.Template:
+        found = self._templates.get(name)
+        if found is None:
+            try:
+                found = self._templates[name] = self.env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError("a theme template has a syntax error", [Problem(
+                    "error", _template_file(exc.filename, exc.name), exc.lineno, exc.message or "syntax error")]) from None
+            except jinja2.TemplateNotFound as exc:
+                raise TemplateError(f"template {exc.name} not found", [Problem(
+                    "error", "themes", None, f"no template {exc.name} in the theme or the default theme")]) from None
+        return found
+
+    # --- the list of pages ---------------------------------------------------------------
+
+    def jobs(self) -> Iterator[Job]:
+        """Every page to render, in a fixed order."""
+        per_page = self.config.per_page
+        for source, page in self.site.pages.items():
+            yield Job("article" if page.kind == "article" else "page", page.url_path, page.output_path, source)
+        for code in self.config.language_codes:
+            for kind in ("home", "tag", "author", "year", "month"):
+                for index, listing in enumerate(self.site.listings[(code, kind)]):
+                    total = max(1, -(-len(listing.pages) // per_page))
+                    for number in range(1, total + 1):
+                        url = urls.paginated_path(listing.url_path, number)
+                        yield Job("list", url, urls.output_path_for(url), (code, kind, index), number, total)
+            yield Job("tags", list_url(code, "tags"), urls.output_path_for(list_url(code, "tags")), code)
+            yield Job("authors", list_url(code, "authors"), urls.output_path_for(list_url(code, "authors")), code)
+            yield Job("archive", list_url(code, "archive"), urls.output_path_for(list_url(code, "archive")), code)
+            if self.config.search:
+                yield Job("search", list_url(code, "search"), urls.output_path_for(list_url(code, "search")), code)
+        yield Job("root", "/", "index.html", self.config.default_language)
+        yield Job("404", "/404.html", "404.html", self.config.default_language)
+        for alias in self.site.aliases:
+            yield Job("alias", alias.url_path, alias.output_path, alias.target)
+
+    def render_all(self) -> list[OutputFile]:
+        return [self.render(job) for job in self.jobs()]
+
+    def render(self, job: Job) -> OutputFile:
+        handler = getattr(self, "_render_" + job.kind)
+        name, context, sources = handler(job)
+        try:
+            html = self.template(name).render(context)
+        except TemplateError:
+            raise
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"template {name} failed while rendering {job.url_path}", [Problem(
+                "error", f"templates/{name}", getattr(exc, "lineno", None), str(exc))]) from None
+        except Exception as exc:  # a theme's bug must name the template and page, not crash
+            raise TemplateError(f"template {name} failed while rendering {job.url_path}", [Problem(
+                "error", f"templates/{name}", _template_line(exc), f"{type(exc).__name__}: {exc}")]) from None
+        return OutputFile(job.output_path, html.encode("utf-8"), sources=sources)
+
+    # --- context --------------------------------------------------------------------------
+
+    def base_context(self, lang: str, current: str, kind: str, absolute_links: bool = False) -> dict[str, Any]:
+        portable = self.config.portable
+        root = self.root_path
+
+        def url(path: str) -> str:
+            if not path:
+                return ""
+            if "://" in path or path.startswith(("mailto:", "#", "data:")):
+                return path
+            if absolute_links:
+                return root + path.lstrip("/")
+            return urls.relative_url(current, path, portable)
+
+        language = self.config.language(lang)
+        strings = self.strings
+
+        def t(key: str, n: int | None = None, **values: Any) -> str:
+            return strings.get(lang, key, n, **values)
+
+        return {
+            "site": {
+                "title": language.title or self.config.title,
+                "description": language.description or self.config.description,
+                "base_url": self.config.base_url,
+                "default_language": self.config.default_language,
+                "languages": [{"code": lg.code, "name": lg.name, "url": list_url(lg.code)} for lg in self.config.languages],
+                "params": self.config.params,
+                "search": self.config.search,
+            },
+            "config": self.config,
+            "lang": language,
+            "current_url": current,
+            "page_kind": kind,
+            "url": url,
+            "abs_url": lambda path: urls.absolute_url(self.config.base_url, path),
+            "t": t,
+            "format_date": lambda value, pattern=None: strings.date(value, lang, pattern),
+            "show_drafts": self.show_drafts,
+        }
+
+    def _render_article(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+        page = self.site.pages[job.ref]
+        body = self.bodies[page.source]
+        context = self.base_context(page.lang, page.url_path, job.kind)
+        older, newer = self.site.neighbours.get(page.source, (None, None))
+        context.update(
+            article=self.views.article(page.source),
+            body=relink(body.html, page.url_path, self.config.portable, self.source_urls),
+            toc=body.toc,
+            older=self.views.article(older) if older else None,
+            newer=self.views.article(newer) if newer else None,
+            translations=self.views.translations(page),
+            related=[self.views.article(s) for s in self.site.related.get(page.source, ())],
+            latest_news=self.views.latest(page.lang, exclude=page.source),
+        )
+        name = page.template or ("article.html" if page.kind == "article" else "page.html")
+        return name, context, (page.source,)
+
+    _render_page = _render_article
+
+    def _listing(self, job: Job) -> Listing:
+        code, kind, index = job.ref
+        return self.site.listings[(code, kind)][index]
+
+    def _render_list(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+        listing = self._listing(job)
+        per_page = self.config.per_page
+        chunk = listing.pages[(job.number - 1) * per_page: job.number * per_page]
+        context = self.base_context(listing.lang, job.url_path, listing.kind)
+        view = self.views.listing(listing)
+        if listing.kind == "month":
+            year, month = listing.key.split("/")
+            view["title"] = self.strings.month(int(year), int(month), listing.lang)
+        context.update(
+            listing=view,
+            articles=[self.views.article(s) for s in chunk],
+            pagination=self.views.pagination(listing.url_path, job.number, job.total),
+            latest_news=self.views.latest(listing.lang),
+            language_links=self.views.language_links(listing.lang, listing.kind, listing.key),
+        )
+        return "list.html", context, chunk
+
+    def _index(self, job: Job, kind: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        code = job.ref
+        context = self.base_context(code, job.url_path, kind)
+        context.update(latest_news=self.views.latest(code), language_links=self.views.language_links(code, kind))
+        return context, [self.views.listing(item) for item in self.site.listings[(code, {"tags": "tag", "authors": "author"}.get(kind, "year"))]]
+
+    def _render_tags(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+        context, items = self._index(job, "tags")
+        context.update(tags=items)
+        return "tags.html", context, ()
+
+    def _render_authors(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+        context, items = self._index(job, "authors")
+        context.update(authors=sorted(items, key=lambda a: (a["title"].casefold(), a["key"])))
+        return "authors.html", context, ()
+
+    def _render_archive(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+        context, years = self._index(job, "archive")
+        months_by_year: dict[str, list[dict[str, Any]]] = {}
+        for month in self.site.listings[(job.ref, "month")]:
+            view = self.views.listing(month)
+            year, number = month.key.split("/")
+            view["title"] = self.strings.month(int(year), int(number), job.ref)
+            months_by_year.setdefault(year, []).append(view)
+        for year in years:
+            year["months"] = months_by_year.get(year["key"], [])
+        context.update(years=years)
+        return "archive.html", context, ()
+
+    def _render_search(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+        context = self.base_context(job.ref, job.url_path, "search")
+        context.update(latest_news=self.views.latest(job.ref), language_links=self.views.language_links(job.ref, "search"))
+        return "search.html", context, ()
+
+    def _render_root(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+        if self.config.root == "chooser":
+            context = self.base_context(job.ref, "/", "chooser")
+            return "chooser.html", context, ()
+        home = self.site.listings[(job.ref, "home")][0]
+        total = max(1, -(-len(home.pages) // self.config.per_page))
+        name, context, sources = self._render_list(Job("list", "/", "index.html", (job.ref, "home", 0), 1, total))
+        context["current_url"] = "/"
+        context["canonical_url"] = home.url_path
+        return name, context, sources
+
+    def _render_404(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+        # Servers show 404.html at any depth, so its links start from the site's base path.
+        context = self.base_context(job.ref, "/", "404", absolute_links=True)
+        context.update(latest_news=self.views.latest(job.ref))
+        return "404.html", context, ()
+
+    def _render_alias(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+        page = self.site.pages[job.ref]
+        context = self.base_context(page.lang, job.url_path, "alias")
+        context.update(article=self.views.article(page.source), target=page.url_path)
+        return "redirect.html", context, (page.source,)
+
+
+def _template_file(filename: str | None, name: str | None) -> str:
+    if filename and "/themes/" in filename.replace("\\", "/"):
+        return "themes/" + filename.replace("\\", "/").split("/themes/", 1)[1]
+    return f"templates/{name}" if name else "templates"
+
+
+def _template_line(exc: BaseException) -> int | None:
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".html"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

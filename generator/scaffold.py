@@ -1,0 +1,96 @@
+"""`vestka new` and `vestka new-article`: files a person starts from. Never overwrites."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from generator import urls
+from generator.config import Config
+from generator.errors import ConfigError, Problem
+
+_CONFIG = """\
+# Site settings; every key is described in Vestka's README.
+title: My news archive
+description: News of our organisation.
+base_url: https://example.org/
+timezone: Europe/Minsk
+default_language: en
+languages:
+  - code: en
+    name: English
+  - code: be
+    name: Беларуская
+    title: Архіў навін
+  - code: ru
+    name: Русский
+    title: Архив новостей
+per_page: 20
+latest_news: 10
+theme: default
+"""
+
+_EXAMPLES = {
+    "en": ("Welcome to the archive", "This is the first article of the archive. Edit it in `{path}`."),
+    "be": ("Вітаем у архіве", "Гэта першы артыкул архіва. Рэдагуйце яго ў `{path}`."),
+    "ru": ("Добро пожаловать в архив", "Это первая статья архива. Редактируйте её в `{path}`."),
+}
+
+
+def new_site(folder: Path, now: datetime | None = None) -> list[Path]:
+    """Create a site skeleton in `folder` (which must be missing or empty)."""
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ConfigError(f"{folder} already exists and is not empty",
+                          [Problem("error", str(folder), None, "vestka new only creates sites in new or empty folders",
+                                   "choose another folder name")])
+    now = now or datetime.now(ZoneInfo("Europe/Minsk")).replace(microsecond=0)
+    created = [_write(folder / "config.yaml", _CONFIG)]
+    for code, (title, text) in _EXAMPLES.items():
+        slug = urls.slugify(title, code)
+        rel = f"content/{code}/{now.year}/{slug}.md"
+        front = {"title": title, "date": now.isoformat(), "lang": code, "tags": ["welcome"],
+                 "translation_key": "welcome"}
+        created.append(_write(folder / rel, _article(front, text.format(path=rel))))
+    for empty in ("themes", "static"):
+        (folder / empty).mkdir(parents=True, exist_ok=True)
+        created.append(_write(folder / empty / ".gitkeep", ""))
+    created.append(_write(folder / ".gitignore", "/output/\n.vestka-cache/\n"))
+    return created
+
+
+def new_article(config: Config, title: str, lang: str | None = None, now: datetime | None = None) -> Path:
+    """Write content/LANG/YYYY/slug.md with its front matter filled in; return its path."""
+    lang = lang or config.default_language
+    if lang not in config.language_codes:
+        raise ConfigError(f"unknown language {lang!r}", [Problem(
+            "error", "config.yaml", None, f"the site has no language {lang!r}",
+            f"use one of: {', '.join(config.language_codes)}")])
+    if not title.strip():
+        raise ConfigError("the title is empty", [Problem("error", "", None, "give the article a title")])
+    now = now or datetime.now(ZoneInfo(config.timezone)).replace(microsecond=0)
+    slug = urls.slugify(title, lang, config.slugs)
+    folder = config.content_dir / lang / f"{now.year:04d}"
+    path = folder / f"{slug}.md"
+    n = 2
+    while path.exists():  # never overwrite: a second article with the same title gets a suffix
+        path = folder / f"{slug}-{n}.md"
+        n += 1
+    front = {"title": title.strip(), "date": now.isoformat(), "lang": lang, "tags": [], "authors": []}
+    _write(path, _article(front, "Write the article here.\n"))
+    return path
+
+
+def _article(front: dict, body: str) -> str:
+    head = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
+    return f"---\n{head}---\n\n{body}\n"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("x", encoding="utf-8") as handle:
+        handle.write(text)
+    return path

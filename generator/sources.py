@@ -1,0 +1,107 @@
+"""Find the files a site is built from: Markdown pages, assets beside them, and static files.
+
+Results are sorted by relative path so that every later stage sees the same order on every
+machine. Links are followed only while they stay inside the folder being walked.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.errors import Problem
+from generator.model import SourceFile
+
+PAGE_SUFFIXES = (".md", ".markdown")
+#: Editor droppings and system files that are never part of a site.
+_JUNK_SUFFIXES = ("~", ".swp", ".swo", ".tmp", ".part", ".crdownload")
+_JUNK_NAMES = {"Thumbs.db", "desktop.ini"}
+
+
+@dataclass(slots=True)
+class Found:
+    """What `discover` found."""
+
+    pages: list[SourceFile] = field(default_factory=list)
+    #: Files under content/ that are not pages; copied to the same place in output/.
+    assets: list[SourceFile] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def is_junk(name: str) -> bool:
+    return (name.startswith((".", "#")) or name.endswith(_JUNK_SUFFIXES) or name in _JUNK_NAMES)
+
+
+def walk(root: Path, label: str, ignore: tuple[str, ...] = ()) -> tuple[list[SourceFile], list[Problem]]:
+    """Every regular file below `root`, sorted, as SourceFiles relative to `root`.
+
+    `label` is how the folder is named in messages ("content", "static").
+    """
+    files: list[SourceFile] = []
+    problems: list[Problem] = []
+    if not root.is_dir():
+        return files, problems
+    real_root = root.resolve()
+    stack = [(root, "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(Problem("error", f"{label}/{prefix}", None, f"cannot read the folder: {exc.strerror}"))
+            continue
+        subdirs = []
+        for entry in entries:
+            name = entry.name
+            rel = prefix + name
+            if is_junk(name) or any(fnmatch.fnmatch(rel, pattern) for pattern in ignore):
+                continue
+            if entry.is_symlink():
+                target = Path(entry.path).resolve()
+                if not target.is_relative_to(real_root):
+                    problems.append(Problem("warning", f"{label}/{rel}", None,
+                                            "link points outside the folder and is skipped",
+                                            "copy the file into the site instead of linking to it"))
+                    continue
+            try:
+                if entry.is_dir():
+                    subdirs.append((Path(entry.path), rel + "/"))
+                    continue
+                if not entry.is_file():
+                    continue
+                stat = entry.stat()
+            except OSError as exc:
+                problems.append(Problem("error", f"{label}/{rel}", None, f"cannot read: {exc.strerror}"))
+                continue
+            kind = "page" if name.endswith(PAGE_SUFFIXES) else "asset"
+            files.append(SourceFile(rel, kind, Path(entry.path), stat.st_size, stat.st_mtime_ns))
+        stack.extend(reversed(subdirs))
+    files.sort(key=lambda f: f.rel_path)
+    return files, problems
+
+
+def discover(content_dir: Path, ignore: tuple[str, ...] = ()) -> Found:
+    """Pages and assets under content/."""
+    found = Found()
+    if not content_dir.is_dir():
+        found.problems.append(Problem("error", "content", None, "the site has no content/ folder",
+                                      "create content/ and put articles in content/LANG/YEAR/slug.md"))
+        return found
+    files, found.problems = walk(content_dir, "content", ignore)
+    for f in files:
+        (found.pages if f.kind == "page" else found.assets).append(f)
+    return found
+
+
+def static_layers(folders: list[Path]) -> tuple[dict[str, SourceFile], list[Problem]]:
+    """Static files from several folders; a later folder's file replaces an earlier one's."""
+    merged: dict[str, SourceFile] = {}
+    problems: list[Problem] = []
+    for folder in folders:
+        files, found = walk(folder, "static")
+        problems.extend(found)
+        for f in files:
+            merged[f.rel_path] = f
+    return dict(sorted(merged.items())), problems

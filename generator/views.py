@@ -1,0 +1,130 @@
+"""Plain views of pages and listings built for templates (no methods that do I/O).
+
+A view is made once per page per build and shared by every page that shows it (lists,
+sidebars, related articles), so a list of 20 items costs 20 dictionary lookups.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator import urls
+from generator.assemble import list_url, tag_identity, translations_of
+from generator.config import Config
+from generator.i18n import Strings
+from generator.model import Listing, Page, RenderedBody, Site
+
+
+class Views:
+    """Views of one site, made on first use."""
+
+    def __init__(self, site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings) -> None:
+        self.site = site
+        self.bodies = bodies
+        self.config = config
+        self.strings = strings
+        self._articles: dict[str, dict[str, Any]] = {}
+        self._tag_urls: dict[tuple[str, str], str] = {}
+        self._author_urls: dict[tuple[str, str], str] = {}
+        for (lang, kind), listings in site.listings.items():
+            target = self._tag_urls if kind == "tag" else self._author_urls if kind == "author" else None
+            if target is not None:
+                for listing in listings:
+                    target[(lang, tag_identity(listing.title))] = listing.url_path
+        self._identity = tag_identity
+
+    def article(self, source: str) -> dict[str, Any]:
+        view = self._articles.get(source)
+        if view is None:
+            view = self._articles[source] = self._make(self.site.pages[source])
+        return view
+
+    def _make(self, page: Page) -> dict[str, Any]:
+        body = self.bodies.get(page.source)
+        lang = page.lang
+        summary = page.summary or (body.summary_text if body else "")
+        return {
+            "source": page.source,
+            "title": page.title,
+            "url": page.url_path,
+            "lang": lang,
+            "kind": page.kind,
+            "date": page.date,
+            "date_iso": page.date.isoformat(),
+            "date_text": self.strings.date(page.date, lang),
+            "updated": page.updated,
+            "updated_iso": page.updated.isoformat() if page.updated else "",
+            "updated_text": self.strings.date(page.updated, lang) if page.updated else "",
+            "summary": summary,
+            "tags": [{"name": t, "url": self._tag_urls.get((lang, self._identity(t)), "")} for t in page.tags],
+            "authors": [{"name": a, "url": self._author_urls.get((lang, self._identity(a)), "")} for a in page.authors],
+            "image": page.image,
+            "draft": page.draft,
+            "original_url": page.original_url,
+            "meta": page.meta,
+            "slug": page.slug,
+            "section": page.section,
+        }
+
+    def latest(self, lang: str, exclude: str | None = None) -> list[dict[str, Any]]:
+        """The "Latest news" of `lang`, without the page being shown."""
+        items = [s for s in self.site.latest.get(lang, ()) if s != exclude][: self.config.latest_news]
+        return [self.article(s) for s in items]
+
+    def translations(self, page: Page) -> list[dict[str, Any]]:
+        out = []
+        for source in translations_of(self.site, page):
+            other = self.site.pages[source]
+            language = self.config.language(other.lang)
+            out.append({"lang": other.lang, "name": language.name, "url": other.url_path, "title": other.title})
+        return out
+
+    def listing(self, listing: Listing) -> dict[str, Any]:
+        return {"kind": listing.kind, "lang": listing.lang, "key": listing.key, "title": listing.title,
+                "url": listing.url_path, "count": len(listing.pages)}
+
+    def language_links(self, lang: str, kind: str, key: str = "") -> list[dict[str, Any]]:
+        """The same kind of list page in every language (where it exists), for the switcher."""
+        out = []
+        for language in self.config.languages:
+            url = self._same_kind_url(language.code, kind, key)
+            out.append({"lang": language.code, "name": language.name, "url": url, "current": language.code == lang})
+        return out
+
+    def _same_kind_url(self, code: str, kind: str, key: str) -> str:
+        home = list_url(code)
+        if kind in ("home", "tag", "author"):
+            return home if kind == "home" else list_url(code, "tags" if kind == "tag" else "authors")
+        if kind in ("tags", "archive", "authors", "search"):
+            return list_url(code, kind)
+        if kind == "year" and any(item.key == key for item in self.site.listings.get((code, "year"), ())):
+            return list_url(code, key)
+        if kind == "month" and any(item.key == key for item in self.site.listings.get((code, "month"), ())):
+            return list_url(code, *key.split("/"))
+        if kind in ("year", "month"):
+            return list_url(code, "archive")
+        return home
+
+    def pagination(self, listing_url: str, number: int, total: int) -> dict[str, Any]:
+        """Page `number` of `total` of the listing at `listing_url` (URLs from the site root)."""
+        return {
+            "number": number,
+            "total": total,
+            "prev_url": urls.paginated_path(listing_url, number - 1) if number > 1 else "",
+            "next_url": urls.paginated_path(listing_url, number + 1) if number < total else "",
+            "pages": [{"number": n, "url": urls.paginated_path(listing_url, n), "current": n == number}
+                      for n in _page_numbers(number, total)],
+        }
+
+
+def _page_numbers(current: int, total: int, around: int = 2) -> list[int]:
+    """Page numbers to show: first, last, and a few around the current one (0 marks a gap)."""
+    if total <= 2 * around + 5:
+        return list(range(1, total + 1))
+    shown = {1, total, *range(max(1, current - around), min(total, current + around) + 1)}
+    out: list[int] = []
+    for n in sorted(shown):
+        if out and n - out[-1] > 1:
+            out.append(0)
+        out.append(n)
+    return out
