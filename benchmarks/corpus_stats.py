@@ -71,9 +71,7 @@ def profile(root: Path) -> dict[str, str]:
             features[name] += bool(pattern.search(body))
     n = len(files)
     ordered = sorted(words)
-    share = ", ".join(
-        f"{lang} {100 * count / n:.0f}%" for lang, count in sorted(langs.items())
-    )
+    share = ", ".join(f"{lang} {100 * count / n:.0f}%" for lang, count in sorted(langs.items()))
     return {
         "articles": str(n),
         "total MB": f"{sum(sizes) / 1e6:.2f}",
@@ -91,22 +89,20 @@ def profile(root: Path) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpora", nargs="+", type=Path, help="corpus folders")
     args = parser.parse_args(argv)
     columns = [profile(root) for root in args.corpora]
     labels = list(columns[0])
     widths = [max(len(label) for label in labels)] + [
         max(len(str(root)), *(len(col[label]) for label in labels))
-        for root, col in zip(args.corpora, columns)
+        for root, col in zip(args.corpora, columns, strict=True)
     ]
     header = ["", *(str(root) for root in args.corpora)]
-    print("  ".join(cell.ljust(width) for cell, width in zip(header, widths)))
+    print("  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=True)))
     for label in labels:
         cells = [label, *(col[label] for col in columns)]
-        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths)))
+        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)))
     return 0
 
 

@@ -82,8 +82,7 @@ PHONOLOGY = {
         codas=("", "", "", "", "н", "р", "л", "ў", "й", "к", "ць", "ст"),
         endings=spaced("ская ства нне цца ага ымі асць ені аў ую"),
         function_words=spaced(
-            "і ў на з па да што як не для гэта яго яе іх пра пасля таксама было быў "
-            "але ці калі ад праз"
+            "і ў на з па да што як не для гэта яго яе іх пра пасля таксама было быў але ці калі ад праз"
         ),
     ),
     "ru": Phonology(
@@ -92,8 +91,7 @@ PHONOLOGY = {
         codas=("", "", "", "", "н", "р", "л", "в", "й", "к", "ть", "ст"),
         endings=spaced("ский ство ние ться ого ыми ость ений ов ую"),
         function_words=spaced(
-            "и в на с по до что как не для это его её их о после также было был "
-            "но или когда от через"
+            "и в на с по до что как не для это его её их о после также было был но или когда от через"
         ),
     ),
     "en": Phonology(
@@ -102,8 +100,7 @@ PHONOLOGY = {
         codas=("", "", "", "n", "r", "l", "s", "t", "nd", "ng", "ck", "rt"),
         endings=spaced("tion ment ing ness ly ed ity ers al ive"),
         function_words=spaced(
-            "the of and to in a for on that with by was is as at from it his her "
-            "but or when after about"
+            "the of and to in a for on that with by was is as at from it his her but or when after about"
         ),
     ),
 }
@@ -132,16 +129,12 @@ class Lexicon:
         self.authors = self._unique(
             rng,
             50,
-            lambda r: (
-                f"{r.choice(common).capitalize()} {r.choice(made_up).capitalize()}"
-            ),
+            lambda r: f"{r.choice(common).capitalize()} {r.choice(made_up).capitalize()}",
         )
         self.authors_cw = zipf_cum_weights(len(self.authors), 0.8)
 
     @staticmethod
-    def _unique(
-        rng: random.Random, count: int, make: Callable[[random.Random], str]
-    ) -> list[str]:
+    def _unique(rng: random.Random, count: int, make: Callable[[random.Random], str]) -> list[str]:
         """`count` distinct values from `make(rng)`, kept in first-seen order."""
         seen: dict[str, None] = {}
         while len(seen) < count:
@@ -152,10 +145,7 @@ class Lexicon:
 
     def _word(self, rng: random.Random) -> str:
         syllables = rng.choices((1, 2, 3, 4), weights=(3, 6, 4, 1))[0]
-        parts = [
-            rng.choice(self.phon.onsets) + rng.choice(self.phon.vowels)
-            for _ in range(syllables)
-        ]
+        parts = [rng.choice(self.phon.onsets) + rng.choice(self.phon.vowels) for _ in range(syllables)]
         if rng.random() < 0.3:
             parts.append(rng.choice(self.phon.endings))
         else:
@@ -219,17 +209,11 @@ def decorate(rng: random.Random, sentence: str, lang: str, earlier: list[str]) -
     return " ".join(words)
 
 
-def make_body(
-    rng: random.Random, lex: Lexicon, target: int, year: int, earlier: list[str]
-) -> str:
+def make_body(rng: random.Random, lex: Lexicon, target: int, year: int, earlier: list[str]) -> str:
     """A Markdown body of about `target` words."""
     paragraphs_expected = max(2, target // 55)
     headings = 0 if target < 500 else min(8, target // 350)
-    heading_at = set(
-        rng.sample(
-            range(1, paragraphs_expected), min(headings, paragraphs_expected - 1)
-        )
-    )
+    heading_at = set(rng.sample(range(1, paragraphs_expected), min(headings, paragraphs_expected - 1)))
     extras = {
         "image": rng.random() < 0.15,
         "list": rng.random() < 0.30,
@@ -245,10 +229,7 @@ def make_body(
             level = "##" if rng.random() < 0.8 else "###"
             blocks.append(f"{level} {' '.join(title).capitalize()}")
             written += len(title)
-        text = " ".join(
-            decorate(rng, lex.sentence(rng), lex.lang, earlier)
-            for _ in range(rng.randint(2, 6))
-        )
+        text = " ".join(decorate(rng, lex.sentence(rng), lex.lang, earlier) for _ in range(rng.randint(2, 6)))
         blocks.append(text)
         written += text.count(" ") + 1
         paragraph += 1
@@ -272,14 +253,10 @@ def make_body(
 
 def make_table(rng: random.Random, lex: Lexicon) -> str:
     columns = rng.randint(3, 4)
-    header = [
-        " ".join(lex.words(rng, rng.randint(1, 2))).capitalize() for _ in range(columns)
-    ]
+    header = [" ".join(lex.words(rng, rng.randint(1, 2))).capitalize() for _ in range(columns)]
     rows = ["| " + " | ".join(header) + " |", "|" + " --- |" * columns]
     for _ in range(rng.randint(3, 8)):
-        cells = [lex.words(rng, 1)[0]] + [
-            str(rng.randint(0, 5000)) for _ in range(columns - 1)
-        ]
+        cells = [lex.words(rng, 1)[0]] + [str(rng.randint(0, 5000)) for _ in range(columns - 1)]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -390,15 +367,9 @@ def generate(articles: int, out: Path, seed: int) -> Stats:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--articles", type=int, required=True, help="number of Markdown files"
-    )
-    parser.add_argument(
-        "--out", type=Path, required=True, help="corpus folder to write"
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, required=True, help="number of Markdown files")
+    parser.add_argument("--out", type=Path, required=True, help="corpus folder to write")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     args = parser.parse_args(argv)
     if args.articles < 1:

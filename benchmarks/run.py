@@ -17,8 +17,11 @@ medians):
   add    add one article dated after every other one of its language, so that the
          "Latest news" list on every article page of that language changes, then build.
 
-The peak resident memory (max RSS) of each cold build is read from the rusage that
-``os.wait4`` returns for that one child, so one build's figure never mixes with another's.
+The peak resident memory (max RSS) and CPU time of each build come from the rusage that
+``os.wait4`` returns for that one child, so one build's figures never mix with another's.
+The "others" column is how many cores other processes on the machine kept busy during
+the builds (from /proc/stat); when it is well above zero the wall times are disturbed
+and the CPU times are the better guide.
 Hugo and Pelican keep nothing between runs by default, so their no-op, edit and add
 figures are simply full rebuilds; ``--tools pelican-cache`` adds Pelican with its
 opt-in reader cache for comparison. After the edit and add runs the harness checks the
@@ -34,6 +37,7 @@ Every build is stopped after ``--timeout`` seconds.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -76,10 +80,25 @@ class Run:
     max_rss_mb: float
     exit_code: int
     timed_out: bool
+    #: Cores kept busy by other processes during the build, on average (None when
+    #: /proc/stat is not readable). Above ~0.1 the timing is disturbed.
+    others_busy: float | None = None
 
     @property
     def ok(self) -> bool:
         return self.exit_code == 0 and not self.timed_out
+
+
+def busy_cpu_seconds() -> float | None:
+    """CPU time spent outside idle by the whole machine since boot, from /proc/stat."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = fh.readline().split()
+    except OSError:
+        return None
+    # cpu user nice system idle iowait irq softirq steal ...
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def run_measured(argv: list[str], log: Path, timeout: float) -> Run:
@@ -90,6 +109,7 @@ def run_measured(argv: list[str], log: Path, timeout: float) -> Run:
     """
     timed_out = threading.Event()
 
+    busy_before = busy_cpu_seconds()
     with log.open("ab") as sink:
         start = time.perf_counter()
         proc = subprocess.Popen(
@@ -102,10 +122,8 @@ def run_measured(argv: list[str], log: Path, timeout: float) -> Run:
 
     def kill() -> None:
         timed_out.set()
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     timer = threading.Timer(timeout, kill)
     timer.start()
@@ -118,15 +136,20 @@ def run_measured(argv: list[str], log: Path, timeout: float) -> Run:
     finally:
         timer.cancel()
     seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(
-        status
-    )  # already reaped; keep Popen from waiting
+    busy_after = busy_cpu_seconds()
+    # The child is reaped already; setting returncode keeps Popen from waiting again.
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu_seconds = usage.ru_utime + usage.ru_stime
+    others = None
+    if busy_before is not None and busy_after is not None and seconds > 0:
+        others = max(0.0, (busy_after - busy_before - cpu_seconds) / seconds)
     return Run(
         seconds=seconds,
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        cpu_seconds=cpu_seconds,
         max_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
         exit_code=proc.returncode,
         timed_out=timed_out.is_set(),
+        others_busy=others,
     )
 
 
@@ -224,9 +247,7 @@ class Pelican(Tool):
             except ModuleNotFoundError:
                 found = False
             if not found:
-                return (
-                    f"{self.name} not available: Python module {module} not installed"
-                )
+                return f"{self.name} not available: Python module {module} not installed"
         return None
 
     def argv(self, site: Path, out: Path, place: Path) -> list[str]:
@@ -248,21 +269,15 @@ class PelicanCached(Pelican):
         return [out, place / "pelican-cache"]
 
 
-def make_tools(
-    names: list[str], vestka_cmd: str | None, hugo_cmd: str | None
-) -> list[Tool]:
+def make_tools(names: list[str], vestka_cmd: str | None, hugo_cmd: str | None) -> list[Tool]:
     def venv_or_path(script: str) -> list[str]:
         local = VENV_BIN / script
         return [str(local)] if local.exists() else [script]
 
     pelican = [sys.executable, str(HERE / "pelican-site" / "build.py")]
     factories = {
-        "vestka": lambda: Vestka(
-            shlex.split(vestka_cmd) if vestka_cmd else venv_or_path("vestka")
-        ),
-        "hugo": lambda: Hugo(
-            shlex.split(hugo_cmd) if hugo_cmd else venv_or_path("hugo")
-        ),
+        "vestka": lambda: Vestka(shlex.split(vestka_cmd) if vestka_cmd else venv_or_path("vestka")),
+        "hugo": lambda: Hugo(shlex.split(hugo_cmd) if hugo_cmd else venv_or_path("hugo")),
         "pelican": lambda: Pelican(pelican),
         "pelican-cache": lambda: PelicanCached(pelican),
     }
@@ -278,6 +293,8 @@ class Target:
 
     path: Path
     lang: str
+    #: Year folder of the article (a path part of its page in every tool's output).
+    year: str
     slug: str
     tag: str
     #: Newest date among the articles of `lang`.
@@ -311,14 +328,12 @@ def choose_target(site: Path) -> Target:
     front = front_matter(path)
     tags = re.findall(r"^  - (.+)$", front, re.MULTILINE)
     newest_year = max(p.parent for p in articles)
-    dates = [
-        front_matter_value(front_matter(p), "date")
-        for p in sorted(newest_year.glob("*.md"))
-    ]
+    dates = [front_matter_value(front_matter(p), "date") for p in sorted(newest_year.glob("*.md"))]
     newest = max(datetime.fromisoformat(d) for d in dates if d)
     return Target(
         path=path,
         lang=lang_dir.name,
+        year=path.parent.name,
         slug=front_matter_value(front, "slug") or path.stem,
         tag=unquote(tags[0]) if tags else "news",
         newest=newest,
@@ -327,9 +342,7 @@ def choose_target(site: Path) -> Target:
 
 def edit_article(target: Target, round_: int) -> str:
     """Append one sentence to the article body; return the sentence."""
-    sentence = (
-        f"Correction {round_ + 1}: this sentence was added to measure a one-file edit."
-    )
+    sentence = f"Correction {round_ + 1}: this sentence was added to measure a one-file edit."
     with target.path.open("a", encoding="utf-8") as fh:
         fh.write(f"\n{sentence}\n")
     return sentence
@@ -360,15 +373,24 @@ def add_article(site: Path, target: Target, round_: int) -> str:
     return title
 
 
-def find_page(out: Path, slug: str) -> Path | None:
-    """The output file of the article with `slug`: ``…/slug/index.html`` or ``…/slug.html``."""
+def find_page(out: Path, target: Target, needle: str) -> Path | None:
+    """The output page of `target`, whatever the URL scheme.
+
+    First by name (``…/<slug>/index.html`` or ``…/<slug>.html``); failing that, the first
+    HTML file, in path order and preferring paths with the article's year in them, that
+    contains `needle` (a sentence only that article's page shows).
+    """
+    pages: list[Path] = []
     for folder, dirs, files in os.walk(out):
         dirs.sort()
-        if Path(folder).name == slug and "index.html" in files:
-            return Path(folder) / "index.html"
-        if f"{slug}.html" in files:
-            return Path(folder) / f"{slug}.html"
-    return None
+        here = Path(folder)
+        if here.name == target.slug and "index.html" in files:
+            return here / "index.html"
+        if f"{target.slug}.html" in files:
+            return here / f"{target.slug}.html"
+        pages += [here / name for name in sorted(files) if name.endswith(".html")]
+    pages.sort(key=lambda page: target.year not in page.relative_to(out).parts)
+    return next((page for page in pages if needle in page.read_text("utf-8", errors="replace")), None)
 
 
 def count_files(out: Path) -> int:
@@ -376,11 +398,7 @@ def count_files(out: Path) -> int:
 
 
 def folder_bytes(root: Path) -> int:
-    return sum(
-        (Path(folder) / name).stat().st_size
-        for folder, _, files in os.walk(root)
-        for name in files
-    )
+    return sum((Path(folder) / name).stat().st_size for folder, _, files in os.walk(root) for name in files)
 
 
 def make_corpus(articles: int, seed: int, work: Path) -> Path:
@@ -406,9 +424,7 @@ def make_corpus(articles: int, seed: int, work: Path) -> Path:
         timeout=CORPUS_TIMEOUT,
     )
     partial.rename(corpus)
-    say(
-        f"corpus of {articles} articles written in {time.perf_counter() - started:.1f} s"
-    )
+    say(f"corpus of {articles} articles written in {time.perf_counter() - started:.1f} s")
     return corpus
 
 
@@ -422,16 +438,20 @@ class ToolResult:
     note: str = ""
     incremental: bool = False
     command: str = ""
-    runs: dict[str, list[Run]] = field(
-        default_factory=lambda: {s: [] for s in SCENARIOS}
-    )
+    runs: dict[str, list[Run]] = field(default_factory=lambda: {s: [] for s in SCENARIOS})
     output_files: int = 0
     output_mb: float = 0.0
     checks: dict[str, bool] = field(default_factory=dict)
 
-    def median(self, scenario: str) -> float | None:
-        seconds = [run.seconds for run in self.runs[scenario]]
-        return statistics.median(seconds) if seconds else None
+    def median(self, scenario: str, cpu: bool = False) -> float | None:
+        """Median wall time (or CPU time) of one scenario's runs."""
+        values = [run.cpu_seconds if cpu else run.seconds for run in self.runs[scenario]]
+        return statistics.median(values) if values else None
+
+    def others_busy(self) -> float | None:
+        """Median number of cores that other processes used during this tool's runs."""
+        values = [run.others_busy for runs in self.runs.values() for run in runs if run.others_busy is not None]
+        return statistics.median(values) if values else None
 
     def peak_rss(self) -> float | None:
         rss = [run.max_rss_mb for run in self.runs["cold"]]
@@ -442,9 +462,7 @@ class BuildFailed(Exception):
     pass
 
 
-def bench_tool(
-    tool: Tool, corpus: Path, place: Path, repeat: int, timeout: float
-) -> ToolResult:
+def bench_tool(tool: Tool, corpus: Path, place: Path, repeat: int, timeout: float) -> ToolResult:
     result = ToolResult(tool.name, incremental=tool.incremental)
     reason = tool.missing()
     if reason:
@@ -469,14 +487,8 @@ def bench_tool(
             f"  cpu {run.cpu_seconds:7.2f} s  rss {run.max_rss_mb:7.0f} MB"
         )
         if not run.ok:
-            what = (
-                f"timed out after {timeout:g} s"
-                if run.timed_out
-                else f"exit code {run.exit_code}"
-            )
-            raise BuildFailed(
-                f"{SCENARIO_LABELS[scenario]} build {what}: {log_tail(log)}"
-            )
+            what = f"timed out after {timeout:g} s" if run.timed_out else f"exit code {run.exit_code}"
+            raise BuildFailed(f"{SCENARIO_LABELS[scenario]} build {what}: {log_tail(log)}")
         result.runs[scenario].append(run)
 
     try:
@@ -486,33 +498,26 @@ def bench_tool(
             build("cold", round_)
         result.output_files = count_files(out)
         result.output_mb = folder_bytes(out) / 1e6
-        page = find_page(out, target.slug)
         for round_ in range(repeat):
             build("noop", round_)
+        page: Path | None = None
         sentence = ""
         for round_ in range(repeat):
             sentence = edit_article(target, round_)
             build("edit", round_)
-        if page is not None:
-            result.checks["edited page shows the new sentence"] = (
-                sentence in page.read_text("utf-8")
-            )
+            page = page or find_page(out, target, sentence)
+        edited = page is not None and sentence in page.read_text("utf-8")
+        result.checks["edited page shows the new sentence"] = edited
+        if page is None:
+            notes.append(f"no output page shows the sentence added to {target.path.relative_to(site)}")
         title = ""
         for round_ in range(repeat):
             title = add_article(site, target, round_)
             build("add", round_)
-        if page is not None:
-            result.checks["old page lists the added article"] = title in page.read_text(
-                "utf-8"
-            )
-        else:
-            notes.append(
-                f"no output page found for slug {target.slug!r}; output not checked"
-            )
+        listed = page is not None and title in page.read_text("utf-8")
+        result.checks["old page lists the added article"] = listed
         if target.newest + timedelta(hours=repeat) > datetime.now(UTC):
-            notes.append(
-                "added articles are dated in the future; a generator may skip them"
-            )
+            notes.append("added articles are dated in the future; a generator may skip them")
     except BuildFailed as err:
         result.status = "timeout" if "timed out" in str(err) else "failed"
         notes.append(str(err))
@@ -547,44 +552,50 @@ def checks_cell(result: ToolResult) -> str:
     return "ok" if result.checks else "—"
 
 
-def table(
-    articles: int, corpus_mb: float, results: list[ToolResult], repeat: int
-) -> str:
+def table(articles: int, corpus_mb: float, results: list[ToolResult], repeat: int) -> str:
     """The printed summary for one corpus size: medians, peak memory and Vestka's ratios."""
     header = [
         "tool",
-        *(f"{SCENARIO_LABELS[s]} s" for s in SCENARIOS),
+        "cold s",
+        "cold cpu s",
+        *(f"{SCENARIO_LABELS[s]} s" for s in SCENARIOS[1:]),
         "max RSS MB",
         "files",
+        "others",
         "checks",
     ]
     measured = [r for r in results if r.status != "not available"]
     rows = [header]
     for r in results:
-        medians = (fmt(r.median(s)) for s in SCENARIOS)
         rows.append(
             [
                 r.tool,
-                *medians,
+                fmt(r.median("cold")),
+                fmt(r.median("cold", cpu=True)),
+                *(fmt(r.median(s)) for s in SCENARIOS[1:]),
                 fmt(r.peak_rss(), 0),
                 str(r.output_files),
+                fmt(r.others_busy(), 1),
                 checks_cell(r),
             ]
         )
     vestka = next((r for r in measured if r.tool == "vestka"), None)
     if vestka is not None and vestka.runs["cold"]:
         for peer in measured:
-            if peer is not vestka:
-                ratios = (ratio(vestka.median(s), peer.median(s)) for s in SCENARIOS)
-                rows.append(
-                    [
-                        f"vestka/{peer.tool}",
-                        *ratios,
-                        ratio(vestka.peak_rss(), peer.peak_rss()),
-                        "",
-                        "",
-                    ]
-                )
+            if peer is vestka:
+                continue
+            rows.append(
+                [
+                    f"vestka/{peer.tool}",
+                    ratio(vestka.median("cold"), peer.median("cold")),
+                    ratio(vestka.median("cold", cpu=True), peer.median("cold", cpu=True)),
+                    *(ratio(vestka.median(s), peer.median(s)) for s in SCENARIOS[1:]),
+                    ratio(vestka.peak_rss(), peer.peak_rss()),
+                    "",
+                    "",
+                    "",
+                ]
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     title = f"{articles:,} articles, {corpus_mb:.1f} MB of Markdown: median seconds of {repeat} runs"
     lines = [title + ", max RSS of the cold builds"]
@@ -594,11 +605,13 @@ def table(
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(cells).rstrip())
-    lines += [
-        f"  {r.tool}: {r.note}"
-        for r in results
-        if r.note and r.status != "not available"
-    ]
+    busy = [r.others_busy() or 0.0 for r in measured]
+    if busy and max(busy) > 0.1:
+        lines.append(
+            f"  note: other processes kept up to {max(busy):.1f} cores busy during these builds "
+            "(column 'others'); wall times are disturbed, CPU times less so"
+        )
+    lines += [f"  {r.tool}: {r.note}" for r in results if r.note and r.status != "not available"]
     return "\n".join(lines)
 
 
@@ -617,10 +630,8 @@ def machine() -> dict[str, object]:
         pass
     versions: dict[str, str] = {}
     for dist in ("pelican", "pelican-yaml-metadata", "Markdown", "hugo", "vestka"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -634,17 +645,13 @@ def machine() -> dict[str, object]:
 def parse_size(text: str) -> int:
     match = re.fullmatch(r"(\d+(?:\.\d+)?)([kKmM]?)", text.strip())
     if not match:
-        raise argparse.ArgumentTypeError(
-            f"bad size {text!r}: write e.g. 500, 1k, 10k, 100k"
-        )
+        raise argparse.ArgumentTypeError(f"bad size {text!r}: write e.g. 500, 1k, 10k, 100k")
     scale = {"": 1, "k": 1000, "m": 1_000_000}[match.group(2).lower()]
     return int(float(match.group(1)) * scale)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--sizes",
         default="1k,10k",
@@ -655,19 +662,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="vestka,hugo,pelican",
         help=f"tools to run, comma-separated, from {','.join(TOOL_NAMES)}",
     )
-    parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of each scenario (default 3)"
-    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each scenario (default 3)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
-    parser.add_argument(
-        "--workdir", type=Path, help="work folder (kept; corpora in it are reused)"
-    )
-    parser.add_argument(
-        "--disk", action="store_true", help="work on disk instead of /dev/shm"
-    )
-    parser.add_argument(
-        "--keep", action="store_true", help="keep sites, outputs and build logs"
-    )
+    parser.add_argument("--workdir", type=Path, help="work folder (kept; corpora in it are reused)")
+    parser.add_argument("--disk", action="store_true", help="work on disk instead of /dev/shm")
+    parser.add_argument("--keep", action="store_true", help="keep sites, outputs and build logs")
     parser.add_argument(
         "--timeout",
         type=float,
@@ -678,12 +677,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--vestka-cmd",
         help="command that runs Vestka (default: the venv's vestka script)",
     )
-    parser.add_argument(
-        "--hugo-cmd", help="command that runs Hugo (default: the venv's hugo script)"
-    )
-    parser.add_argument(
-        "--json", type=Path, help="write every measured figure to this JSON file"
-    )
+    parser.add_argument("--hugo-cmd", help="command that runs Hugo (default: the venv's hugo script)")
+    parser.add_argument("--json", type=Path, help="write every measured figure to this JSON file")
     args = parser.parse_args(argv)
     try:
         args.sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
@@ -692,9 +687,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = [t for t in args.tools if t not in TOOL_NAMES]
     if unknown:
-        parser.error(
-            f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(TOOL_NAMES)}"
-        )
+        parser.error(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(TOOL_NAMES)}")
     if args.repeat < 1 or not args.sizes:
         parser.error("--repeat must be at least 1 and --sizes must name a size")
     return args
@@ -732,16 +725,11 @@ def main(argv: list[str] | None = None) -> int:
             results = []
             for tool in tools:
                 place = work / f"{articles}-{tool.name}"
-                results.append(
-                    bench_tool(tool, corpus, place, args.repeat, args.timeout)
-                )
+                results.append(bench_tool(tool, corpus, place, args.repeat, args.timeout))
                 if not args.keep:
                     remove(place)
             print(table(articles, corpus_mb, results, args.repeat) + "\n", flush=True)
-            all_ok &= all(
-                r.status in ("ok", "not available") and all(r.checks.values())
-                for r in results
-            )
+            all_ok &= all(r.status in ("ok", "not available") and all(r.checks.values()) for r in results)
             sizes.append(
                 {
                     "articles": articles,

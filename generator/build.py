@@ -22,8 +22,9 @@ from generator.errors import ContentError, Problem, Report, sort_problems
 from generator.i18n import Strings
 from generator.markup import MarkdownRenderer
 from generator.model import BuildResult, OutputFile, Page, RenderedBody, Site
+from generator.parallel import ordered_map
 from generator.read import read_source
-from generator.render import Renderer, make_environment, theme_dirs, templates_fingerprint
+from generator.render import Renderer, make_environment, templates_fingerprint, theme_dirs
 
 #: Called with (stage name, done, total) while a long stage runs.
 Progress = Callable[[str, int, int], None]
@@ -60,17 +61,23 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
     report = Report(strict=options.strict)
     timer = _Timer(result.timings)
     tz = ZoneInfo(config.timezone)
+    writing = not options.check_only
 
     with timer("discover"):
         found = sources.discover(config.content_dir, config.ignore)
         static, static_problems = sources.static_layers(
             [d / "static" for d in reversed(theme_dirs(config))] + [config.static_dir])
         report.extend(found.problems + static_problems)
+        state = page_cache.OutputState.open(config, enabled=options.use_cache and writing)
+        inputs = state.inputs_key(found, static, options, templates_fingerprint(config))
+        if state.unchanged(inputs, config.output_dir, time.time()) and not report.problems:
+            return state.result_of_unchanged(result)
     with timer("read"):
         store = page_cache.PageCache.open(config, enabled=options.use_cache)
         pages = read_pages(found.pages, config, tz, store, report, options.progress)
     with timer("assemble"):
-        site, problems = assemble(pages, config, drafts=options.drafts, future=options.future, now=options.now)
+        now = options.now or datetime.now().astimezone()
+        site, problems = assemble(pages, config, drafts=options.drafts, future=options.future, now=now)
         report.extend(problems)
     with timer("markdown"):
         bodies = render_bodies(site, config, store, options.progress)
@@ -80,19 +87,19 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
     with timer("render"):
         strings = Strings([d / "i18n" for d in reversed(theme_dirs(config))] + [config.site_dir / "i18n"], config)
         renderer = Renderer(site, bodies, config, strings, make_environment(config), show_drafts=options.drafts)
-        outputs = renderer.render_all()
+        outputs, keys = render_outputs(renderer, config, state, serial=not writing, progress=options.progress)
         outputs += [OutputFile(f"{a.rel_path}", copy_from=a.path, sources=(f"content/{a.rel_path}",))
                     for a in found.assets]
         outputs += [OutputFile(f"static/{rel}", copy_from=f.path) for rel, f in static.items()]
         report.extend(strings.problems)
-        if options.check_only:
+        if not writing:
             report.extend(strings.missing_problems())
     result.pages = len(site.pages)
     result.listings = sum(len(v) for v in site.listings.values())
     if report.failed:
         raise ContentError(_count_line(report.errors or report.warnings), report.problems)
-    if not options.check_only:
-        with timer("write"):
+    if writing:
+        with timer("write"), write.lock(config.output_dir):
             write.check_output_dir(config.output_dir, config.site_dir)
             write.clean_leftovers(config.output_dir)
             manifest, written, unchanged, removed = write.publish(outputs, config.output_dir)
@@ -100,8 +107,34 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
                 manifest, written, unchanged, removed)
         with timer("cache"):
             store.save()
+            state.save(inputs, keys, manifest, config.output_dir, result, next_due(pages, now, options))
     result.problems = sort_problems(report.problems)
     return result
+
+
+def render_outputs(renderer: Renderer, config: Config, state: page_cache.OutputState, *, serial: bool,
+                   progress: Progress | None) -> tuple[list[OutputFile], dict[str, str]]:
+    """Render every page whose inputs changed since the last build; reuse the rest as they are."""
+    jobs = list(renderer.jobs())
+    common = f"{config.fingerprint()}|{templates_fingerprint(config)}"
+    keys = {job.output_path: renderer.job_key(job, common) for job in jobs}
+    reuse = state.reusable(keys, config.output_dir)
+    todo = [job for job in jobs if job.output_path not in reuse]
+    if progress is not None and todo:
+        progress("render", 0, len(todo))
+    rendered = [renderer.render(job) for job in todo] if serial else ordered_map(renderer.render, todo)
+    by_path = {item.path: item for item in rendered}
+    outputs = [by_path.get(job.output_path) or OutputFile(job.output_path, digest=reuse[job.output_path])
+               for job in jobs]
+    return outputs, keys
+
+
+def next_due(pages: list[Page], now: datetime, options: Options) -> float | None:
+    """When the earliest future-dated article becomes due (a rebuild must then show it)."""
+    if options.future:
+        return None
+    due = [p.date.timestamp() for p in pages if p.date > now]
+    return min(due) if due else None
 
 
 def read_pages(files: list, config: Config, tz: ZoneInfo, store: page_cache.PageCache, report: Report,
@@ -127,19 +160,27 @@ def read_pages(files: list, config: Config, tz: ZoneInfo, store: page_cache.Page
 def render_bodies(site: Site, config: Config, store: page_cache.PageCache,
                   progress: Progress | None) -> dict[str, RenderedBody]:
     """Markdown to HTML for every page, reusing cached HTML of unchanged bodies."""
-    renderer: MarkdownRenderer | None = None
     bodies = {}
-    total = len(site.pages)
-    for done, (source, page) in enumerate(site.pages.items(), 1):
+    missing = []
+    for source, page in site.pages.items():
         body = store.body(page)
         if body is None:
-            renderer = renderer or MarkdownRenderer(sanitize=config.sanitize)
-            body = renderer.render(page)
-            store.put_body(page, body)
+            missing.append(source)
+        else:
+            bodies[source] = body
+    if progress is not None and missing:
+        progress("markdown", 0, len(missing))
+    renderer: list[MarkdownRenderer] = []  # one per process, made on first use
+
+    def convert(source: str) -> RenderedBody:
+        if not renderer:
+            renderer.append(MarkdownRenderer(sanitize=config.sanitize))
+        return renderer[0].render(site.pages[source])
+
+    for source, body in zip(missing, ordered_map(convert, missing), strict=True):
+        store.put_body(site.pages[source], body)
         bodies[source] = body
-        if progress is not None and done % 200 == 0:
-            progress("markdown", done, total)
-    return bodies
+    return {source: bodies[source] for source in site.pages}
 
 
 def check_links(site: Site, bodies: dict[str, RenderedBody], found: sources.Found,

@@ -12,6 +12,7 @@ import hashlib
 import os
 import pickle
 from pathlib import Path
+from typing import Any
 
 from generator import __version__
 from generator.config import Config
@@ -46,28 +47,10 @@ class PageCache:
 
     def _load(self) -> None:
         assert self.path is not None
-        try:
-            blob = self.path.read_bytes()
-        except OSError:
-            return
-        if not blob.startswith(_MAGIC) or len(blob) < len(_MAGIC) + 64:
-            self.rejected = "not a cache file"
-            return
-        digest = blob[len(_MAGIC):len(_MAGIC) + 64].decode("ascii", "replace")
-        payload = blob[len(_MAGIC) + 64:]
-        if hashlib.sha256(payload).hexdigest() != digest:
-            self.rejected = "damaged (checksum mismatch)"
-            return
-        try:
-            data = pickle.loads(payload)
-        except Exception:  # a payload that passed the checksum but cannot load is still only a cache
-            self.rejected = "unreadable"
-            return
-        if not isinstance(data, dict) or data.get("fingerprint") != self.fingerprint:
-            self.rejected = "made with other settings"
-            return
-        self.pages = data.get("pages", {})
-        self.bodies = data.get("bodies", {})
+        data, self.rejected = load_blob(self.path, self.fingerprint)
+        if data is not None:
+            self.pages = data.get("pages", {})
+            self.bodies = data.get("bodies", {})
 
     def page(self, rel: str, source: SourceFile) -> Page | None:
         entry = self.pages.get(rel)
@@ -103,14 +86,128 @@ class PageCache:
             return
         pages = {k: v for k, v in self.pages.items() if k in self.used_pages}
         bodies = {k: v for k, v in self.bodies.items() if k in self.used_bodies}
-        payload = pickle.dumps({"fingerprint": self.fingerprint, "pages": pages, "bodies": bodies},
-                               protocol=pickle.HIGHEST_PROTOCOL)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(_MAGIC + hashlib.sha256(payload).hexdigest().encode("ascii") + payload)
-        os.replace(tmp, self.path)
+        save_blob(self.path, self.fingerprint, {"pages": pages, "bodies": bodies})
+
+
+def load_blob(path: Path, fingerprint: str) -> tuple[dict[str, Any] | None, str]:
+    """A cache file's data, or None and why it was not used ("" when there was no file)."""
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None, ""
+    if not blob.startswith(_MAGIC) or len(blob) < len(_MAGIC) + 64:
+        return None, "not a cache file"
+    digest = blob[len(_MAGIC):len(_MAGIC) + 64].decode("ascii", "replace")
+    payload = blob[len(_MAGIC) + 64:]
+    if hashlib.sha256(payload).hexdigest() != digest:
+        return None, "damaged (checksum mismatch)"
+    try:
+        data = pickle.loads(payload)
+    except Exception:  # a payload that passed the checksum but cannot load is still only a cache
+        return None, "unreadable"
+    if not isinstance(data, dict) or data.get("fingerprint") != fingerprint:
+        return None, "made with other settings"
+    return data, ""
+
+
+def save_blob(path: Path, fingerprint: str, data: dict[str, Any]) -> None:
+    """Write a cache file atomically, with a checksum of its payload."""
+    payload = pickle.dumps({**data, "fingerprint": fingerprint}, protocol=pickle.HIGHEST_PROTOCOL)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(_MAGIC + hashlib.sha256(payload).hexdigest().encode("ascii") + payload)
+    os.replace(tmp, path)
 
 
 def _body_key(page: Page) -> str:
     # The folder matters too: relative links in the body resolve against it.
     return f"{page.source}\0{page.digest}"
+
+
+class OutputState:
+    """What the last build of one output folder was made from, to skip work that is still done.
+
+    Holds a key of all inputs (file sizes and times, config, templates, options) for the
+    "nothing changed" check, and per output file the key of what it showed and its hash, so
+    that pages whose inputs did not change are not rendered again.
+    """
+
+    def __init__(self, path: Path | None, fingerprint: str) -> None:
+        self.path = path
+        self.fingerprint = fingerprint
+        self.data: dict[str, Any] = {}
+
+    @classmethod
+    def open(cls, config: Config, enabled: bool = True) -> OutputState:
+        fingerprint = hashlib.sha256(f"{__version__}|{config.fingerprint()}".encode()).hexdigest()[:20]
+        if not enabled:
+            return cls(None, fingerprint)
+        where = hashlib.sha256(str(config.output_dir.resolve()).encode()).hexdigest()[:12]
+        state = cls(config.cache_dir / f"output-{where}.bin", fingerprint)
+        state.data = load_blob(state.path, fingerprint)[0] or {}
+        return state
+
+    def inputs_key(self, found: Any, static: dict[str, SourceFile], options: Any, templates: str) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(repr((templates, options.drafts, options.future, options.strict,
+                            options.now.isoformat() if options.now else "")).encode())
+        for source in [*found.pages, *found.assets]:
+            digest.update(f"{source.rel_path}\0{source.size}\0{source.mtime_ns}\n".encode("utf-8", "surrogatepass"))
+        for rel, source in static.items():
+            digest.update(f"s:{rel}\0{source.path}\0{source.size}\0{source.mtime_ns}\n".encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    def unchanged(self, inputs: str, output_dir: Path, now: float) -> bool:
+        """True when the last build had these very inputs and its output is still in place."""
+        if self.path is None or self.data.get("inputs") != inputs:
+            return False
+        due = self.data.get("next_due")
+        if due is not None and now >= due:
+            return False
+        return self.data.get("manifest_stat") == _stat(output_dir / ".vestka-manifest.json")
+
+    def result_of_unchanged(self, result: Any) -> Any:
+        result.pages = self.data.get("pages", 0)
+        result.listings = self.data.get("listings", 0)
+        result.files_unchanged = self.data.get("files", 0)
+        result.problems = list(self.data.get("problems", []))
+        return result
+
+    def reusable(self, keys: dict[str, str], output_dir: Path) -> dict[str, str]:
+        """Output paths whose page can be taken from the last build, with their hashes."""
+        previous = self.data.get("keys")
+        if not previous:
+            return {}
+        from generator.write import read_manifest
+
+        manifest = read_manifest(output_dir) or {}
+        reuse = {}
+        for path, key in keys.items():
+            entry = previous.get(path)
+            if entry is not None and entry[0] == key and manifest.get(path) == entry[1]:
+                reuse[path] = entry[1]
+        return reuse
+
+    def save(self, inputs: str, keys: dict[str, str], manifest: Any, output_dir: Path, result: Any,
+             next_due: float | None) -> None:
+        if self.path is None:
+            return
+        self.data = {
+            "inputs": inputs,
+            "keys": {path: (key, manifest[path]) for path, key in keys.items() if path in manifest},
+            "manifest_stat": _stat(output_dir / ".vestka-manifest.json"),
+            "next_due": next_due,
+            "pages": result.pages,
+            "listings": result.listings,
+            "files": len(manifest),
+            "problems": list(result.problems) if result.problems else [],
+        }
+        save_blob(self.path, self.fingerprint, self.data)
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)

@@ -1,6 +1,6 @@
 """The `vestka` command: parse arguments, call one function, print its report.
 
-Exit codes: 0 success, 1 content or config errors, 2 usage errors. Command modules are
+Exit codes: 0 success, 1 content or config errors, 2 usage errors, 70 an internal error (a bug). Command modules are
 imported when their command runs, so `vestka --help` stays fast. Only this module prints.
 """
 
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
+import traceback
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import TextIO
 from generator import __version__
 from generator.errors import Problem, VestkaError
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,6 +36,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted; output/ is unchanged", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours: say so plainly, the traceback only on request
+        if os.environ.get("VESTKA_DEBUG"):
+            raise
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        print(f"internal error: {type(exc).__name__}: {exc}\n  at {Path(where.filename).name}:{where.lineno} — "
+              "this is a bug in Vestka; run again with VESTKA_DEBUG=1 for the full traceback and report it",
+              file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -118,10 +128,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     result = build(config, Options(drafts=args.drafts, future=args.future, strict=args.strict,
                                    use_cache=not args.no_cache, progress=progress))
     progress.done()
-    for problem in result.problems:
-        print(problem, file=sys.stderr)
+    _print_problems(result.problems, sys.stderr)
     elapsed = time.perf_counter() - started
-    print(f"Built {result.pages} pages and {result.listings} lists: {result.files_written} files written, "
+    print(f"Built {result.pages} pages and {result.listings} lists: {result.files_written} "
+          f"file{'s' if result.files_written != 1 else ''} written, "
           f"{result.files_unchanged} unchanged, {result.files_removed} removed in {elapsed:.2f} s "
           f"-> {_shown(config.output_dir)}")
     if args.verbose:
@@ -134,8 +144,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     config = _config(args)
     result = build(config, Options(strict=args.strict, check_only=True, use_cache=False))
-    for problem in result.problems:
-        print(problem, file=sys.stderr)
+    _print_problems(result.problems, sys.stderr, limit=None)
     warnings = sum(1 for p in result.problems if p.severity == "warning")
     print(f"OK: {result.pages} pages, {result.listings} lists, {warnings} warning{'s' if warnings != 1 else ''}")
     return EXIT_OK
@@ -208,12 +217,20 @@ def _shown(path: Path) -> str:
 def _print_error(exc: VestkaError, out: TextIO) -> None:
     head = exc.args[0] if exc.args else "error"
     print(f"error: {head}", file=out)
-    for problem in exc.problems:
-        print(f"  {_plain(problem)}", file=out)
+    errors = [p for p in exc.problems if p.severity == "error"]
+    _print_problems(errors or exc.problems, out, indent="  ", limit=None)
+    warnings = len(exc.problems) - len(errors) if errors else 0
+    if warnings:
+        print(f"  (and {warnings} warning{'s' if warnings != 1 else ''}; 'vestka check' lists them)", file=out)
 
 
-def _plain(problem: Problem) -> str:
-    return str(problem)
+def _print_problems(problems: list[Problem], out: TextIO, indent: str = "", limit: int | None = 20) -> None:
+    """Print problems; a long list of warnings is cut, pointing at `vestka check` for the rest."""
+    shown = problems if limit is None else problems[:limit]
+    for problem in shown:
+        print(f"{indent}{problem}", file=out)
+    if len(problems) > len(shown):
+        print(f"{indent}... and {len(problems) - len(shown)} more; run 'vestka check' to see them all", file=out)
 
 
 class _Progress:
@@ -227,7 +244,8 @@ class _Progress:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.perf_counter()
-        if now - self.start < 1.0 or now - self.last < 0.1:
+        interval = 0.1 if self.out.isatty() else 5.0  # logs get a line now and then, not a flood
+        if now - self.start < 1.0 or now - self.last < interval:
             return
         self.last = now
         width = 30

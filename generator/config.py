@@ -184,7 +184,7 @@ class Config:
 
     def fingerprint(self) -> str:
         """A hash of everything in the config that can change a built page."""
-        data = {f.name: _plain(getattr(self, f.name)) for f in fields(self) 
+        data = {f.name: _plain(getattr(self, f.name)) for f in fields(self)
                 if f.name not in ("deploy", "serve", "importer", "output_override")}
         data["site_dir"] = ""
         data["version"] = __version__
@@ -485,7 +485,7 @@ def check_permalink(pattern: str) -> str:
     tokens = re.findall(r"\{([^{}]*)\}", pattern)
     for token in tokens:
         if token not in PERMALINK_TOKENS:
-            return f"uses unknown token {{{token}}}; known: " + ", ".join("{%s}" % t for t in PERMALINK_TOKENS)
+            return f"uses unknown token {{{token}}}; known: " + ", ".join(f"{{{t}}}" for t in PERMALINK_TOKENS)
     if "slug" not in tokens:
         return "must contain {slug} so that every page gets its own URL"
     if ".." in pattern or "\\" in pattern or "//" in pattern:

@@ -72,6 +72,10 @@ class VestkaError(Exception):
         super().__init__(message)
         self.problems: list[Problem] = sort_problems(problems or [])
 
+    def __reduce__(self) -> tuple:
+        # Errors raised in worker processes travel back pickled, problems included.
+        return (type(self), (self.args[0] if self.args else "", self.problems))
+
     def __str__(self) -> str:
         head = self.args[0] if self.args else ""
         if not self.problems:

@@ -150,6 +150,8 @@ class OutputFile:
     #: The bytes to write, or None when the file is copied from `copy_from`.
     data: bytes | None = None
     copy_from: Path | None = None
+    #: SHA-256 of the bytes when they are known to equal the previous build's file (not rendered again).
+    digest: str = ""
     #: Sources that produced this file (for the dev server and caches).
     sources: tuple[str, ...] = ()
 

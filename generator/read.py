@@ -26,6 +26,7 @@ KNOWN_KEYS = frozenset({
     "draft", "translation_key", "aliases", "source", "template",
 })
 _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\.html$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_TAGS = 1000
 MAX_TITLE = 1000
 
@@ -159,9 +160,9 @@ def read_page(rel_path: str, text: str, config: Config, tz: tzinfo | None = None
 
 def _clean_text(text: str) -> str:
     """Text for a title or tag: NFC, control characters removed, whitespace folded."""
-    text = unicodedata.normalize("NFC", text)
-    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in text):
-        text = "".join(ch if ord(ch) >= 32 and not 0x7F <= ord(ch) < 0xA0 else " " for ch in text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text)
     return " ".join(text.split())
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,7 +124,8 @@ class Renderer:
         self.source_urls = {source: page.url_path for source, page in site.pages.items()}
         self._templates: dict[str, jinja2.Template] = {}
         self.root_path = urls.base_path(config.base_url)
-        self.extra_head: dict[str, Callable[[str], dict[str, Any]]] = {}
+        self._page_keys: dict[str, str] = {}
+        self._sidebar_keys: dict[str, str] = {}
 
     def template(self, name: str) -> jinja2.Template:
         found = self._templates.get(name)
@@ -162,6 +163,70 @@ class Renderer:
         yield Job("404", "/404.html", "404.html", self.config.default_language)
         for alias in self.site.aliases:
             yield Job("alias", alias.url_path, alias.output_path, alias.target)
+
+    # --- what each page depends on -------------------------------------------------------
+
+    def job_key(self, job: Job, common: str) -> str:
+        """A hash of everything the page of `job` shows; equal keys mean equal bytes.
+
+        `common` covers the generator version, config and templates. Other pages enter a key
+        through `page_key`, which changes whenever anything shown of them changes.
+        """
+        parts: list[Any] = [common, job.kind, job.url_path, job.number, job.total, self.show_drafts]
+        if job.kind in ("article", "page"):
+            page = self.site.pages[job.ref]
+            older, newer = self.site.neighbours.get(page.source, (None, None))
+            links = [self.source_urls.get(link[len(SOURCE):].partition("#")[0], "")
+                     for link in self.bodies[page.source].internal_links if link.startswith(SOURCE)]
+            parts += [self.page_key(page.source), page.template, links, self.sidebar_key(page.lang),
+                      [self.page_key(s) for s in self._translations(page.source)],
+                      self.page_key(older) if older else "", self.page_key(newer) if newer else "",
+                      [self.page_key(s) for s in self.site.related.get(page.source, ())]]
+        elif job.kind in ("list", "root"):
+            if job.kind == "root":
+                parts.append(self.config.root)
+                job = Job("list", "/", "index.html", (job.ref, "home", 0), 1,
+                          max(1, -(-len(self.site.listings[(job.ref, "home")][0].pages) // self.config.per_page)))
+            listing = self._listing(job)
+            chunk = listing.pages[(job.number - 1) * self.config.per_page: job.number * self.config.per_page]
+            parts += [listing.kind, listing.key, listing.title, listing.url_path, len(listing.pages),
+                      [self.page_key(s) for s in chunk], self.sidebar_key(listing.lang),
+                      self._links_key(listing.lang, listing.kind, listing.key)]
+        elif job.kind in ("tags", "authors", "archive"):
+            kinds = {"tags": ("tag",), "authors": ("author",), "archive": ("year", "month")}[job.kind]
+            parts += [[(item.title, item.url_path, len(item.pages)) for kind in kinds
+                       for item in self.site.listings[(job.ref, kind)]],
+                      self.sidebar_key(job.ref), self._links_key(job.ref, job.kind, "")]
+        elif job.kind in ("search", "404"):
+            parts += [self.sidebar_key(job.ref), self._links_key(job.ref, job.kind, "")]
+        elif job.kind == "alias":
+            parts.append(self.page_key(job.ref))
+        return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+    def page_key(self, source: str) -> str:
+        """Identity of everything other pages show of `source` (its text, URL and term links)."""
+        key = self._page_keys.get(source)
+        if key is None:
+            page = self.site.pages[source]
+            view = self.views.article(source)
+            key = self._page_keys[source] = "|".join([
+                page.source, page.digest, page.url_path,
+                ",".join(t["url"] for t in view["tags"]), ",".join(a["url"] for a in view["authors"])])
+        return key
+
+    def sidebar_key(self, lang: str) -> str:
+        key = self._sidebar_keys.get(lang)
+        if key is None:
+            key = self._sidebar_keys[lang] = ";".join(self.page_key(s) for s in self.site.latest.get(lang, ()))
+        return key
+
+    def _translations(self, source: str) -> tuple[str, ...]:
+        from generator.assemble import translations_of
+
+        return translations_of(self.site, self.site.pages[source])
+
+    def _links_key(self, lang: str, kind: str, key: str) -> str:
+        return repr([item["url"] for item in self.views.language_links(lang, kind, key)])
 
     def render_all(self) -> list[OutputFile]:
         return [self.render(job) for job in self.jobs()]

@@ -29,6 +29,7 @@ _BE = {**_COMMON, "г": "h", "и": "i"}
 _BE_IOTATED = {"е": "e", "ё": "o", "ю": "u", "я": "a"}
 _BE_SOFTENERS = set("бвгджзйклмнпрстфхцчшўі") | {"ь"}
 
+_URL_SAFE = re.compile(r"^[A-Za-z0-9/._~#?=&%+:-]*$")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _NON_WORD_ASCII = re.compile(r"[^a-z0-9]+")
 _NON_WORD_UNICODE = re.compile(r"[^\w]+|_+")
@@ -130,7 +131,10 @@ def relative_url(from_path: str, to_path: str, portable: bool = True) -> str:
 
     With `portable`, links to folders end in "index.html" so that they open from file://.
     """
-    rel = "../" * depth(from_path) + quote(to_path.lstrip("/"), safe="/#?=&%~+:")
+    target = to_path[1:] if to_path.startswith("/") else to_path
+    if not _URL_SAFE.match(target):
+        target = quote(target, safe="/#?=&%~+:")
+    rel = "../" * (from_path.count("/") - 1) + target
     if portable and (rel == "" or rel.endswith("/")):
         rel += "index.html"
     return rel or "./"

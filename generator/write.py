@@ -1,20 +1,27 @@
 """Write the built site: into a staging folder beside output/, then swap it in at once.
 
 A failed or interrupted build never leaves a half-written output/: until the swap, output/ is
-the previous complete build; the swap itself is one atomic rename (an exchange of the two
-folders where the system supports it). Files whose bytes did not change are hard links to the
-previous build's files, so they keep their modification time and cost no copy.
+the previous complete build; the swap itself is one atomic exchange of two folders (Linux
+renameat2, with a two-rename fallback that `clean_leftovers` repairs if cut short).
+
+The folder the new build is prepared in is the build before last, kept beside output/ as
+`.vestka-previous-NAME/`: a rebuild rewrites only the files that differ from it, so saving one
+article costs a few file writes, not a copy of the site. Files whose bytes did not change
+since the previous build are hard links to it, so they keep their modification time. A file
+is never written through: it is replaced, because the two builds share unchanged inodes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from generator import __version__
@@ -25,6 +32,8 @@ from generator.urls import check_url_path
 MANIFEST = ".vestka-manifest.json"
 _STAGING_PREFIX = ".vestka-staging-"
 _OLD_PREFIX = ".vestka-old-"
+_SPARE_PREFIX = ".vestka-previous-"
+_LOCK_PREFIX = ".vestka-lock-"
 
 
 class WriteError(VestkaError):
@@ -33,6 +42,11 @@ class WriteError(VestkaError):
 
 def staging_name(output_dir: Path) -> Path:
     return output_dir.parent / f"{_STAGING_PREFIX}{output_dir.name}-{os.getpid()}"
+
+
+def spare_name(output_dir: Path) -> Path:
+    """The build before last, kept beside output/ so that a rebuild writes only what changed."""
+    return output_dir.parent / f"{_SPARE_PREFIX}{output_dir.name}"
 
 
 def clean_leftovers(output_dir: Path) -> list[str]:
@@ -74,12 +88,30 @@ def check_output_dir(output_dir: Path, site_dir: Path) -> None:
                                   "choose an empty or new folder, e.g. --output output")])
     if output_dir.is_symlink():
         raise WriteError(f"refusing to build into {output_dir}: it is a symbolic link")
-    if output_dir.exists() and read_manifest(output_dir) is None:
-        if not output_dir.is_dir() or any(output_dir.iterdir()):
+    if output_dir.exists() and read_manifest(output_dir) is None and (
+            not output_dir.is_dir() or any(output_dir.iterdir())):
             raise WriteError(f"refusing to replace {output_dir}: it was not made by Vestka",
                              [Problem("error", str(output_dir.name), None,
                                       "the output folder exists, is not empty and holds no Vestka build",
                                       "move it away, or choose another folder with --output")])
+
+
+@contextlib.contextmanager
+def lock(output_dir: Path) -> Iterator[None]:
+    """Hold the write lock of `output_dir`, so two builds never swap the same folder at once."""
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    path = output_dir.parent / f"{_LOCK_PREFIX}{output_dir.name}"
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise WriteError(f"another build is writing {output_dir.name}/ right now",
+                             [Problem("error", output_dir.name, None, "the output folder is locked by another build",
+                                      "wait for it to finish, then build again")]) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def safe_target(root: Path, rel: str) -> Path:
@@ -92,52 +124,147 @@ def safe_target(root: Path, rel: str) -> Path:
 
 def publish(files: Iterable[OutputFile], output_dir: Path, *,
             progress: Callable[[int], None] | None = None) -> tuple[dict[str, str], int, int, int]:
-    """Write `files` as the new output/; returns (manifest, written, unchanged, removed)."""
+    """Write `files` as the new output/; returns (manifest, written, unchanged, removed).
+
+    The new build is prepared in a folder beside output/: the build before last when it is
+    intact (only the files that differ from it are written: a rebuild costs what changed),
+    else a fresh staging folder. Then the two folders are exchanged in one step.
+    """
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     previous = read_manifest(output_dir) or {}
-    staging = staging_name(output_dir)
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
-    manifest: dict[str, str] = {}
-    folded: dict[str, str] = {}
-    written = unchanged = 0
-    made_dirs: set[Path] = set()
+    spare = spare_name(output_dir)
+    spare_files = read_manifest(spare) if output_dir.exists() else None
+    if spare_files is None:
+        if spare.exists() or spare.is_symlink():
+            _remove(spare)
+        target_root = staging_name(output_dir)
+        if target_root.exists():
+            shutil.rmtree(target_root)
+        target_root.mkdir()
+        spare_files = {}
+    else:
+        target_root = spare
+        (spare / MANIFEST).unlink()  # from here until the swap, the spare is not a complete build
     try:
-        for count, item in enumerate(files, 1):
-            key = item.path.casefold()
-            if key in folded:
-                first = folded[key]
-                raise WriteError("two outputs claim one file", [Problem(
-                    "error", (item.sources or ("?",))[0], None,
-                    f"{item.path} would be written twice (also {first}"
-                    + (", which differs only in case" if first != item.path else "") + ")",
-                    "rename one of the sources so their URLs differ")])
-            folded[key] = item.path
-            target = safe_target(staging, item.path)
-            parent = target.parent
-            if parent not in made_dirs:
-                parent.mkdir(parents=True, exist_ok=True)
-                made_dirs.add(parent)
-            data = item.data if item.data is not None else item.copy_from.read_bytes()  # type: ignore[union-attr]
-            digest = hashlib.sha256(data).hexdigest()
-            manifest[item.path] = digest
-            if previous.get(item.path) == digest and _link(output_dir / item.path, target):
-                unchanged += 1
-            else:
-                target.write_bytes(data)
-                written += 1
-            if progress is not None and count % 500 == 0:
-                progress(count)
-        manifest = dict(sorted(manifest.items()))
-        (staging / MANIFEST).write_text(json.dumps({"generator": f"vestka {__version__}", "files": manifest},
-                                                   ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
-        _swap(staging, output_dir)
+        manifest, written, unchanged = _fill(files, target_root, output_dir, previous, spare_files, progress)
+        for stale in sorted(set(spare_files) - set(manifest), reverse=True):
+            _unlink_and_prune(target_root, stale)
+        (target_root / MANIFEST).write_text(
+            json.dumps({"generator": f"vestka {__version__}", "files": manifest}, ensure_ascii=False, indent=0,
+                       sort_keys=True), encoding="utf-8")
+        _swap(target_root, output_dir, keep_old_as=spare)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if target_root != spare:
+            shutil.rmtree(target_root, ignore_errors=True)
         raise
     removed = len(set(previous) - set(manifest))
     return manifest, written, unchanged, removed
+
+
+def _fill(files: Iterable[OutputFile], root: Path, output_dir: Path, previous: dict[str, str],
+          present: dict[str, str], progress: Callable[[int], None] | None) -> tuple[dict[str, str], int, int]:
+    """Make `root` hold exactly `files`; `present` says what it holds already (by hash)."""
+    manifest: dict[str, str] = {}
+    folded: dict[str, str] = {}
+    folders: dict[str, OutputFile] = {}
+    written = unchanged = 0
+    made_dirs: set[Path] = set()
+    for count, item in enumerate(files, 1):
+        key = item.path.casefold()
+        if key in folded:
+            first = folded[key]
+            raise WriteError("two outputs claim one file", [Problem(
+                "error", (item.sources or ("?",))[0], None,
+                f"{item.path} would be written twice (also {first}"
+                + (", which differs only in case" if first != item.path else "") + ")",
+                "rename one of the sources so their URLs differ")])
+        folded[key] = item.path
+        _claim_folders(item, folders, folded)
+        target = safe_target(root, item.path)
+        data = item.data
+        if item.digest:
+            digest = item.digest
+        else:
+            if data is None:
+                data = item.copy_from.read_bytes()  # type: ignore[union-attr]
+            digest = hashlib.sha256(data).hexdigest()
+        manifest[item.path] = digest
+        if previous.get(item.path) == digest:
+            unchanged += 1
+        else:
+            written += 1
+        if present.get(item.path) == digest:
+            continue
+        parent = target.parent
+        if parent not in made_dirs:
+            _make_dirs(root, parent)
+            made_dirs.add(parent)
+        if target.exists() or target.is_symlink():
+            _remove(target)  # never write through a link: the old build may share this inode
+        if previous.get(item.path) == digest and _link(output_dir / item.path, target):
+            continue
+        if data is None:
+            if item.copy_from is None:
+                raise WriteError(f"{item.path} is unchanged but missing from the previous build")
+            data = item.copy_from.read_bytes()
+        target.write_bytes(data)
+        if progress is not None and count % 500 == 0:
+            progress(count)
+    return dict(sorted(manifest.items())), written, unchanged
+
+
+def _claim_folders(item: OutputFile, folders: dict[str, OutputFile], files: dict[str, str]) -> None:
+    """Refuse a file and a folder of the same name (e.g. `about` and `about/index.html`)."""
+    parts = item.path.casefold().split("/")
+    own = "/".join(parts)
+    if own in folders:
+        other = folders[own]
+        raise WriteError("a file and a folder have the same name", [Problem(
+            "error", (item.sources or (item.path,))[0], None,
+            f"{item.path} would be a file where {other.path} needs a folder"
+            + (f" (from {other.sources[0]})" if other.sources else ""),
+            "rename one of them")])
+    for i in range(1, len(parts)):
+        folder = "/".join(parts[:i])
+        if folder in files:
+            raise WriteError("a file and a folder have the same name", [Problem(
+                "error", (item.sources or (item.path,))[0], None,
+                f"{item.path} needs a folder where the file {files[folder]} is written",
+                "rename one of them")])
+        folders.setdefault(folder, item)
+
+
+def _make_dirs(root: Path, folder: Path) -> None:
+    """Create `folder` inside `root`, replacing a file that stands where a folder must go."""
+    missing = []
+    current = folder
+    while current != root and not current.is_dir():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        if path.exists() or path.is_symlink():
+            _remove(path)
+        path.mkdir()
+
+
+def _unlink_and_prune(root: Path, rel: str) -> None:
+    path = root.joinpath(*rel.split("/"))
+    if path.is_file() or path.is_symlink():
+        path.unlink()
+    parent = path.parent
+    while parent != root:
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+        parent = parent.parent
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
 def _link(existing: Path, target: Path) -> bool:
@@ -148,18 +275,21 @@ def _link(existing: Path, target: Path) -> bool:
         return False
 
 
-def _swap(staging: Path, output_dir: Path) -> None:
-    """Put `staging` in place of `output_dir` in one step, then remove the old build."""
+def _swap(staging: Path, output_dir: Path, keep_old_as: Path) -> None:
+    """Put `staging` in place of `output_dir` in one step; the old build becomes `keep_old_as`."""
     if not output_dir.exists():
         os.rename(staging, output_dir)
         return
     if _exchange(staging, output_dir):
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging != keep_old_as:
+            os.rename(staging, keep_old_as)
         return
     old = output_dir.parent / f"{_OLD_PREFIX}{output_dir.name}-{os.getpid()}"
     os.rename(output_dir, old)
     os.rename(staging, output_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    if keep_old_as.exists():
+        shutil.rmtree(keep_old_as)
+    os.rename(old, keep_old_as)
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -41,23 +41,13 @@ def build_language(corpus: Path, output: Path, lang: str, cache: Path | None) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "corpus", type=Path, help="corpus folder (holds content/<lang>/)"
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", type=Path, help="corpus folder (holds content/<lang>/)")
     parser.add_argument("output", type=Path, help="output folder")
-    parser.add_argument(
-        "--langs", default="be,ru,en", help="comma-separated language folders"
-    )
-    parser.add_argument(
-        "--cache", type=Path, help="turn on Pelican's reader cache in this folder"
-    )
+    parser.add_argument("--langs", default="be,ru,en", help="comma-separated language folders")
+    parser.add_argument("--cache", type=Path, help="turn on Pelican's reader cache in this folder")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     cache = args.cache.resolve() if args.cache else None
     for lang in args.langs.split(","):
         build_language(args.corpus.resolve(), args.output.resolve(), lang, cache)

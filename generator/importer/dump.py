@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 
@@ -21,8 +22,8 @@ from generator.errors import ImportFailure, Problem
 from generator.importer import (
     ImportedItem,
     Job,
-    ParseOptions,
     Parsed,
+    ParseOptions,
     origin_name,
     skipped,
     source_files,
@@ -63,7 +64,7 @@ def plan(source: Path, options: ParseOptions) -> list[Job]:
     for path in files:
         origin = origin_name(path, source)
         url = urls.get(origin) or urls.get(path.name) or ""
-        jobs.append(Job(path, origin, lambda text, o=origin, u=url: parse_dump(text, o, options, source_url=u)))
+        jobs.append(Job(path, origin, partial(parse_dump, origin=origin, options=options, source_url=url)))
     return jobs
 
 
@@ -95,9 +96,10 @@ def parse_url_list(text: str, origin: str) -> tuple[dict[str, str], list[Problem
     return urls, problems
 
 
-def parse_dump(text: str, origin: str, options: ParseOptions = ParseOptions(), *,
+def parse_dump(text: str, origin: str, options: ParseOptions | None = None, *,
                source_url: str = "") -> Parsed:
     """One dump file -> one item, or a skip with the reason when the text is not a dump."""
+    options = options or ParseOptions()
     lines = [line.rstrip() for line in text.split("\n")]
     meta_at = next((i for i, line in enumerate(lines) if METADATA_LINE.match(line.strip())), None)
     if meta_at is None:

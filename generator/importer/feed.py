@@ -7,8 +7,9 @@ again from the raw string to keep the offset the site published it with.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ import feedparser
 from generator.importer import (
     ImportedItem,
     Job,
-    ParseOptions,
     Parsed,
+    ParseOptions,
     origin_name,
     skipped,
     source_files,
@@ -31,7 +32,7 @@ from generator.importer.markdown_convert import html_to_markdown, html_to_text
 
 def plan(source: Path, options: ParseOptions) -> list[Job]:
     """One job per `.xml`, `.rss`, `.atom` or `.feed` file in `source`."""
-    return [Job(path, origin_name(path, source), lambda text, o=origin_name(path, source): parse_feed(text, o))
+    return [Job(path, origin_name(path, source), partial(parse_feed, origin=origin_name(path, source)))
             for path in source_files(source, (".xml", ".rss", ".atom", ".feed"))]
 
 
@@ -58,7 +59,7 @@ def parse_feed(text: str, origin: str) -> Parsed:
             origin=name,
             title=html_to_text(entry.get("title") or ""),
             date=entry_date(entry, "published") or entry_date(entry, "updated"),
-            updated=entry_date(entry, "updated") if entry.get("published") else None,
+            updated=entry_date(entry, "updated") if dict.get(entry, "published") else None,
             body=html_to_markdown(content),
             lang=_language(entry) or feed_lang,
             tags=tuple(dict.fromkeys(t.get("label") or t.get("term") for t in entry.get("tags", [])
@@ -74,17 +75,18 @@ def parse_feed(text: str, origin: str) -> Parsed:
 
 def entry_date(entry: Any, key: str) -> datetime | None:
     """The entry's `published`/`updated` time with its own offset (UTC when only that is known)."""
-    raw = (entry.get(key) or "").strip()
+    # dict.get skips feedparser's deprecated fallback from "updated" to "published".
+    raw = (dict.get(entry, key) or "").strip()
     if raw:
         for parse in (datetime.fromisoformat, parsedate_to_datetime):
             try:
                 return parse(raw.replace("Z", "+00:00") if parse is datetime.fromisoformat else raw)
             except (TypeError, ValueError, IndexError):
                 continue
-    parsed: time.struct_time | None = entry.get(f"{key}_parsed")
+    parsed: time.struct_time | None = dict.get(entry, f"{key}_parsed")
     if parsed is None:
         return None
-    return datetime(*parsed[:6], tzinfo=timezone.utc)
+    return datetime(*parsed[:6], tzinfo=UTC)
 
 
 def _content(entry: Any) -> str:

@@ -9,6 +9,7 @@ scripts, iframes, event handlers and `javascript:` links never reach the Markdow
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 
@@ -18,8 +19,8 @@ import trafilatura
 from generator.importer import (
     ImportedItem,
     Job,
-    ParseOptions,
     Parsed,
+    ParseOptions,
     origin_name,
     skipped,
     source_files,
@@ -36,7 +37,7 @@ _DATE_PARAMS = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True, "e
 
 def plan(source: Path, options: ParseOptions) -> list[Job]:
     """One job per `.html`/`.htm` file in `source`."""
-    return [Job(path, origin_name(path, source), lambda text, o=origin_name(path, source): parse_html_page(text, o))
+    return [Job(path, origin_name(path, source), partial(parse_html_page, origin=origin_name(path, source)))
             for path in source_files(source, (".html", ".htm"))]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from html import escape, unescape
 from html.entities import name2codepoint
 from pathlib import Path
@@ -21,8 +22,8 @@ from generator.errors import Problem
 from generator.importer import (
     ImportedItem,
     Job,
-    ParseOptions,
     Parsed,
+    ParseOptions,
     origin_name,
     skipped,
     source_files,
@@ -41,7 +42,7 @@ _DEFAULT_CATEGORIES = {"uncategorized", "uncategorised", "bez-kategorii", "бе�
 
 def plan(source: Path, options: ParseOptions) -> list[Job]:
     """One job per `.xml` export in `source`."""
-    return [Job(path, origin_name(path, source), lambda text, o=origin_name(path, source): parse_wxr(text, o))
+    return [Job(path, origin_name(path, source), partial(parse_wxr, origin=origin_name(path, source)))
             for path in source_files(source, (".xml",))]
 
 
@@ -230,7 +231,7 @@ def shortcodes_to_html(text: str) -> tuple[str, list[str]]:
             url = escape((attrs.get("id") or inner or match["attrs"] or "").strip())
             return f'<a href="{url}">{url}</a>'
         leftovers.append(match.group(0)[:80])
-        return f"<code>{escape(match.group(0))}</code>"
+        return f"<code>{escape(match.group(0), quote=False)}</code>"
 
     return _SHORTCODE.sub(replace, text), leftovers
 

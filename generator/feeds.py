@@ -1,0 +1,252 @@
+"""Atom 1.0 and RSS 2.0 feeds: one pair per language, one Atom feed per tag and per author.
+
+Feeds are read by programs far from the site, so every URL in them is absolute (built from
+`base_url`), every date carries its offset, and every entry keeps the same id from build to
+build: the article's absolute URL. Text from articles goes through `xml_text`, which drops the
+characters XML 1.0 forbids, so a stray control character in an imported article cannot make a
+feed unreadable. The output is deterministic: no build time, entries newest first, then by URL.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from xml.sax.saxutils import escape
+
+from generator import __version__, urls
+from generator.assemble import list_url
+from generator.config import Config
+from generator.i18n import Strings
+from generator.markup import SOURCE, resolve_link
+from generator.model import OutputFile, Page, RenderedBody, Site
+
+#: Characters XML 1.0 does not allow (C0 controls but tab/newline/CR, lone surrogates, U+FFFE/F).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: href/src values written from the site root, or links to another source, in body HTML.
+_ROOT_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*|' + re.escape(SOURCE) + r'[^"]*)"')
+#: Shown as the feed's `updated` time when a language has no article yet (valid, and stable).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+ATOM_NAME = "feed.xml"
+RSS_NAME = "rss.xml"
+
+
+def xml_text(value: str) -> str:
+    """`value` escaped for XML text or a double-quoted attribute, forbidden characters removed."""
+    return escape(_NOT_XML.sub("", value), {'"': "&quot;"})
+
+
+def atom_path(listing_url: str) -> str:
+    """URL path of the Atom feed of a list page ("/en/tags/x/" -> "/en/tags/x/feed.xml")."""
+    return listing_url + ATOM_NAME
+
+
+def rss_path(listing_url: str) -> str:
+    return listing_url + RSS_NAME
+
+
+def absolute_links(html: str, base_url: str, source_urls: dict[str, str]) -> str:
+    """Body HTML with links written from the site root made absolute (feeds are read elsewhere)."""
+    if '="/' not in html and SOURCE not in html:
+        return html
+
+    def fix(match: re.Match[str]) -> str:
+        target = match.group(2)
+        if target.startswith(SOURCE):
+            ref, _, fragment = target[len(SOURCE):].partition("#")
+            page_url = source_urls.get(ref)
+            if page_url is None:
+                return match.group(0)
+            target = page_url + ("#" + fragment if fragment else "")
+        return f'{match.group(1)}{urls.absolute_url(base_url, target)}"'
+
+    return _ROOT_LINK.sub(fix, html)
+
+
+def image_url(page: Page, base_url: str) -> str:
+    """Absolute URL of the page's `image` (written relative to its Markdown file, or from the root)."""
+    if not page.image:
+        return ""
+    if page.image.startswith(("http://", "https://")):
+        return page.image
+    source_dir = "/".join(page.source.split("/")[1:-1])
+    path = resolve_link(page.image, source_dir)
+    if path is None or path.startswith(SOURCE):
+        return ""
+    return urls.absolute_url(base_url, path)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One article as feeds show it; every URL absolute."""
+
+    id: str
+    url: str
+    title: str
+    published: datetime
+    updated: datetime
+    summary: str
+    #: Full body HTML (absolute links), or "" when feeds carry summaries only.
+    content_html: str
+    tags: tuple[str, ...]
+    authors: tuple[str, ...]
+    image: str
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One feed's channel data."""
+
+    title: str
+    subtitle: str
+    lang: str
+    #: Absolute URL of the HTML page the feed follows (also the Atom feed id).
+    page_url: str
+    #: Absolute URL of the feed itself.
+    self_url: str
+    #: Site title, the feed-level author (Atom needs one when an entry names none).
+    publisher: str
+    entries: tuple[Entry, ...]
+
+    @property
+    def updated(self) -> datetime:
+        return max((e.updated for e in self.entries), default=_EPOCH)
+
+
+def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings) -> list[OutputFile]:
+    """Atom + RSS per language, Atom per tag and per author, newest `feed_items` articles each."""
+    base = config.base_url
+    source_urls = {source: page.url_path for source, page in site.pages.items()}
+    made: dict[str, Entry] = {}
+
+    def entry(source: str) -> Entry:
+        # Most articles appear in several feeds (language, tags, authors): make each once.
+        found = made.get(source)
+        if found is None:
+            found = made[source] = make_entry(site.pages[source], bodies.get(source), config, source_urls)
+        return found
+
+    out: list[OutputFile] = []
+    for code in config.language_codes:
+        language = config.language(code)
+        site_title = language.title or config.title
+        home = list_url(code)
+        items = site.articles.get(code, ())[: config.feed_items]
+        feed = _feed(site_title, language.description or config.description, code, home, ATOM_NAME, site_title,
+                     items, entry, base)
+        out.append(OutputFile(_file(atom_path(home)), atom_xml(feed), sources=items))
+        rss = _feed(site_title, feed.subtitle, code, home, RSS_NAME, site_title, items, entry, base)
+        out.append(OutputFile(_file(rss_path(home)), rss_xml(rss), sources=items))
+        for kind, key in (("tag", "tag_heading"), ("author", "author_heading")):
+            for listing in site.listings.get((code, kind), ()):
+                items = listing.pages[: config.feed_items]
+                title = f"{strings.get(code, key, name=listing.title)} — {site_title}"
+                tag_feed = _feed(title, "", code, listing.url_path, ATOM_NAME, site_title, items, entry, base)
+                out.append(OutputFile(_file(atom_path(listing.url_path)), atom_xml(tag_feed), sources=items))
+    return out
+
+
+def _feed(title: str, subtitle: str, lang: str, page_path: str, name: str, publisher: str,
+          items: tuple[str, ...], entry: Callable[[str], Entry], base: str) -> Feed:
+    return Feed(title=title, subtitle=subtitle, lang=lang, page_url=urls.absolute_url(base, page_path),
+                self_url=urls.absolute_url(base, page_path + name), publisher=publisher,
+                entries=tuple(entry(s) for s in items))
+
+
+def _file(url_path: str) -> str:
+    return url_path.lstrip("/")
+
+
+def make_entry(page: Page, body: RenderedBody | None, config: Config, source_urls: dict[str, str]) -> Entry:
+    url = urls.absolute_url(config.base_url, page.url_path)
+    summary = page.summary or (body.summary_text if body else "")
+    content = ""
+    if config.feed_content == "full" and body is not None:
+        content = absolute_links(body.html, config.base_url, source_urls)
+    return Entry(id=url, url=url, title=page.title, published=page.date, updated=page.updated or page.date,
+                 summary=summary, content_html=content, tags=page.tags, authors=page.authors,
+                 image=image_url(page, config.base_url))
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+def atom_xml(feed: Feed) -> bytes:
+    """The feed as an Atom 1.0 document (RFC 4287)."""
+    x = xml_text
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{x(feed.lang)}">',
+        f"  <title>{x(feed.title)}</title>",
+    ]
+    if feed.subtitle:
+        lines.append(f"  <subtitle>{x(feed.subtitle)}</subtitle>")
+    lines += [
+        f'  <link rel="alternate" type="text/html" href="{x(feed.page_url)}"/>',
+        f'  <link rel="self" type="application/atom+xml" href="{x(feed.self_url)}"/>',
+        f"  <id>{x(feed.page_url)}</id>",
+        f"  <updated>{_rfc3339(feed.updated)}</updated>",
+        f"  <author><name>{x(feed.publisher)}</name></author>",
+        f'  <generator version="{x(__version__)}">Vestka</generator>',
+    ]
+    for e in feed.entries:
+        lines += [
+            "  <entry>",
+            f'    <title type="text">{x(e.title)}</title>',
+            f'    <link rel="alternate" type="text/html" href="{x(e.url)}"/>',
+            f"    <id>{x(e.id)}</id>",
+            f"    <published>{_rfc3339(e.published)}</published>",
+            f"    <updated>{_rfc3339(e.updated)}</updated>",
+        ]
+        lines += [f"    <author><name>{x(name)}</name></author>" for name in e.authors]
+        lines += [f'    <category term="{x(tag)}"/>' for tag in e.tags]
+        if e.image:
+            kind = mimetypes.guess_type(e.image)[0] or "application/octet-stream"
+            lines.append(f'    <link rel="enclosure" type="{x(kind)}" href="{x(e.image)}"/>')
+        if e.summary:
+            lines.append(f'    <summary type="text">{x(e.summary)}</summary>')
+        if e.content_html:
+            lines.append(f'    <content type="html">{x(e.content_html)}</content>')
+        lines.append("  </entry>")
+    lines.append("</feed>\n")
+    return "\n".join(lines).encode("utf-8")
+
+
+def rss_xml(feed: Feed) -> bytes:
+    """The feed as an RSS 2.0 document, with Dublin Core authors and full text in content:encoded."""
+    x = xml_text
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/elements/1.1/"'
+        ' xmlns:content="http://purl.org/rss/1.0/modules/content/">',
+        "<channel>",
+        f"  <title>{x(feed.title)}</title>",
+        f"  <link>{x(feed.page_url)}</link>",
+        f"  <description>{x(feed.subtitle or feed.title)}</description>",
+        f"  <language>{x(feed.lang)}</language>",
+        f"  <lastBuildDate>{format_datetime(feed.updated)}</lastBuildDate>",
+        f"  <generator>Vestka {x(__version__)}</generator>",
+        f'  <atom:link rel="self" type="application/rss+xml" href="{x(feed.self_url)}"/>',
+    ]
+    for e in feed.entries:
+        lines += [
+            "  <item>",
+            f"    <title>{x(e.title)}</title>",
+            f"    <link>{x(e.url)}</link>",
+            f'    <guid isPermaLink="true">{x(e.id)}</guid>',
+            f"    <pubDate>{format_datetime(e.published)}</pubDate>",
+        ]
+        lines += [f"    <dc:creator>{x(name)}</dc:creator>" for name in e.authors]
+        lines += [f"    <category>{x(tag)}</category>" for tag in e.tags]
+        if e.summary:
+            lines.append(f"    <description>{x(e.summary)}</description>")
+        if e.content_html:
+            lines.append(f"    <content:encoded>{x(e.content_html)}</content:encoded>")
+        lines.append("  </item>")
+    lines += ["</channel>", "</rss>\n"]
+    return "\n".join(lines).encode("utf-8")
