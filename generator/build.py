@@ -12,10 +12,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from generator import cache as page_cache
-from generator import sources, write
+from generator import feeds, search, sitemap, sources, write
 from generator.assemble import assemble
 from generator.config import Config
 from generator.errors import ContentError, Problem, Report, sort_problems
@@ -88,6 +89,10 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
         strings = Strings([d / "i18n" for d in reversed(theme_dirs(config))] + [config.site_dir / "i18n"], config)
         renderer = Renderer(site, bodies, config, strings, make_environment(config), show_drafts=options.drafts)
         outputs, keys = render_outputs(renderer, config, state, serial=not writing, progress=options.progress)
+    with timer("feeds"):
+        outputs += feeds.render_feeds(site, bodies, config, strings)
+        outputs += sitemap.render_sitemap(site, config)
+        outputs += search.search_fallback_index(site, bodies, config)
         outputs += [OutputFile(f"{a.rel_path}", copy_from=a.path, sources=(f"content/{a.rel_path}",))
                     for a in found.assets]
         outputs += [OutputFile(f"static/{rel}", copy_from=f.path) for rel, f in static.items()]
@@ -102,7 +107,8 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
         with timer("write"), write.lock(config.output_dir):
             write.check_output_dir(config.output_dir, config.site_dir)
             write.clean_leftovers(config.output_dir)
-            manifest, written, unchanged, removed = write.publish(outputs, config.output_dir)
+            manifest, written, unchanged, removed = write.publish(
+                outputs, config.output_dir, finish=lambda folder: _index_search(folder, config, result))
             result.manifest, result.files_written, result.files_unchanged, result.files_removed = (
                 manifest, written, unchanged, removed)
         with timer("cache"):
@@ -127,6 +133,15 @@ def render_outputs(renderer: Renderer, config: Config, state: page_cache.OutputS
     outputs = [by_path.get(job.output_path) or OutputFile(job.output_path, digest=reuse[job.output_path])
                for job in jobs]
     return outputs, keys
+
+
+def _index_search(folder: Path, config: Config, result: BuildResult) -> list[str]:
+    """Run Pagefind over the finished folder before it is swapped in; return the files it made."""
+    if not config.search:
+        return []
+    result.timings["search index"] = search.run_pagefind(folder, config)
+    index = folder / search.PAGEFIND_DIR
+    return sorted(p.relative_to(folder).as_posix() for p in index.rglob("*") if p.is_file())
 
 
 def next_due(pages: list[Page], now: datetime, options: Options) -> float | None:

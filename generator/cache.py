@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,20 @@ from generator.config import Config
 from generator.model import Page, RenderedBody, SourceFile
 
 _MAGIC = b"VESTKA-CACHE-1\n"
+#: A file changed this close to the moment a cache was saved may have changed again within the
+#: same timestamp tick, so its size and time prove nothing: it is read again ("racy" entries).
+RACY_NS = 2_000_000_000
 FILE_NAME = "pages.bin"
+
+
+def code_fingerprint() -> str:
+    """Identity of the installed generator's code, so a changed Vestka never trusts old results."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(__version__.encode(), digest_size=12)
+    for path in sorted(package.rglob("*.py")):
+        st = path.stat()
+        digest.update(f"{path.relative_to(package)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 class PageCache:
@@ -31,6 +45,7 @@ class PageCache:
         self.pages: dict[str, tuple[int, int, Page]] = {}
         self.bodies: dict[str, RenderedBody] = {}
         self.used_pages: set[str] = set()
+        self.saved_ns = 0
         self.used_bodies: set[str] = set()
         self.changed = False
         #: Why the stored cache was not used ("" when it was, or when there was none).
@@ -38,7 +53,7 @@ class PageCache:
 
     @classmethod
     def open(cls, config: Config, enabled: bool = True) -> PageCache:
-        fingerprint = hashlib.sha256(f"{__version__}|{config.fingerprint()}".encode()).hexdigest()[:20]
+        fingerprint = hashlib.sha256(f"{code_fingerprint()}|{config.fingerprint()}".encode()).hexdigest()[:20]
         if not enabled:
             return cls(None, fingerprint)
         cache = cls(config.cache_dir / FILE_NAME, fingerprint)
@@ -51,10 +66,12 @@ class PageCache:
         if data is not None:
             self.pages = data.get("pages", {})
             self.bodies = data.get("bodies", {})
+            self.saved_ns = data.get("saved_ns", 0)
 
     def page(self, rel: str, source: SourceFile) -> Page | None:
         entry = self.pages.get(rel)
-        if entry is not None and entry[0] == source.size and entry[1] == source.mtime_ns:
+        if (entry is not None and entry[0] == source.size and entry[1] == source.mtime_ns
+                and source.mtime_ns < self.saved_ns - RACY_NS):
             self.used_pages.add(rel)
             return entry[2]
         return None
@@ -86,7 +103,7 @@ class PageCache:
             return
         pages = {k: v for k, v in self.pages.items() if k in self.used_pages}
         bodies = {k: v for k, v in self.bodies.items() if k in self.used_bodies}
-        save_blob(self.path, self.fingerprint, {"pages": pages, "bodies": bodies})
+        save_blob(self.path, self.fingerprint, {"pages": pages, "bodies": bodies, "saved_ns": time.time_ns()})
 
 
 def load_blob(path: Path, fingerprint: str) -> tuple[dict[str, Any] | None, str]:
@@ -136,10 +153,11 @@ class OutputState:
         self.path = path
         self.fingerprint = fingerprint
         self.data: dict[str, Any] = {}
+        self.newest_ns = 0
 
     @classmethod
     def open(cls, config: Config, enabled: bool = True) -> OutputState:
-        fingerprint = hashlib.sha256(f"{__version__}|{config.fingerprint()}".encode()).hexdigest()[:20]
+        fingerprint = hashlib.sha256(f"{code_fingerprint()}|{config.fingerprint()}".encode()).hexdigest()[:20]
         if not enabled:
             return cls(None, fingerprint)
         where = hashlib.sha256(str(config.output_dir.resolve()).encode()).hexdigest()[:12]
@@ -149,6 +167,7 @@ class OutputState:
 
     def inputs_key(self, found: Any, static: dict[str, SourceFile], options: Any, templates: str) -> str:
         digest = hashlib.blake2b(digest_size=16)
+        self.newest_ns = max([s.mtime_ns for s in [*found.pages, *found.assets, *static.values()]], default=0)
         digest.update(repr((templates, options.drafts, options.future, options.strict,
                             options.now.isoformat() if options.now else "")).encode())
         for source in [*found.pages, *found.assets]:
@@ -160,6 +179,8 @@ class OutputState:
     def unchanged(self, inputs: str, output_dir: Path, now: float) -> bool:
         """True when the last build had these very inputs and its output is still in place."""
         if self.path is None or self.data.get("inputs") != inputs:
+            return False
+        if self.newest_ns >= self.data.get("saved_ns", 0) - RACY_NS:
             return False
         due = self.data.get("next_due")
         if due is not None and now >= due:
@@ -184,7 +205,8 @@ class OutputState:
         reuse = {}
         for path, key in keys.items():
             entry = previous.get(path)
-            if entry is not None and entry[0] == key and manifest.get(path) == entry[1]:
+            if (entry is not None and entry[0] == key and manifest.get(path) == entry[1]
+                    and os.path.isfile(output_dir / path)):
                 reuse[path] = entry[1]
         return reuse
 
@@ -200,6 +222,7 @@ class OutputState:
             "pages": result.pages,
             "listings": result.listings,
             "files": len(manifest),
+            "saved_ns": time.time_ns(),
             "problems": list(result.problems) if result.problems else [],
         }
         save_blob(self.path, self.fingerprint, self.data)

@@ -199,8 +199,11 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
         build(config, Options())
     result = deploy(config.output_dir, target, dry_run=args.dry_run, progress=lambda line: print(line, file=sys.stderr))
-    for line in result.plan_lines() if args.dry_run else [result.summary()]:
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for line in result.plan_lines() if args.dry_run else []:
         print(line)
+    print(("dry run, nothing changed: " if args.dry_run else f"deployed to {target.name}: ") + result.summary())
     return EXIT_OK
 
 

@@ -122,13 +122,14 @@ def safe_target(root: Path, rel: str) -> Path:
     return root.joinpath(*rel.split("/"))
 
 
-def publish(files: Iterable[OutputFile], output_dir: Path, *,
-            progress: Callable[[int], None] | None = None) -> tuple[dict[str, str], int, int, int]:
+def publish(files: Iterable[OutputFile], output_dir: Path, *, progress: Callable[[int], None] | None = None,
+            finish: Callable[[Path], list[str]] | None = None) -> tuple[dict[str, str], int, int, int]:
     """Write `files` as the new output/; returns (manifest, written, unchanged, removed).
 
     The new build is prepared in a folder beside output/: the build before last when it is
     intact (only the files that differ from it are written: a rebuild costs what changed),
-    else a fresh staging folder. Then the two folders are exchanged in one step.
+    else a fresh staging folder. `finish` may add files to the finished folder (a search
+    index) and returns their paths. Then the two folders are exchanged in one step.
     """
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     previous = read_manifest(output_dir) or {}
@@ -149,6 +150,14 @@ def publish(files: Iterable[OutputFile], output_dir: Path, *,
         manifest, written, unchanged = _fill(files, target_root, output_dir, previous, spare_files, progress)
         for stale in sorted(set(spare_files) - set(manifest), reverse=True):
             _unlink_and_prune(target_root, stale)
+        if finish is not None:
+            for rel in finish(target_root):
+                manifest[rel] = hashlib.sha256(safe_target(target_root, rel).read_bytes()).hexdigest()
+                if previous.get(rel) == manifest[rel]:
+                    unchanged += 1
+                else:
+                    written += 1
+            manifest = dict(sorted(manifest.items()))
         (target_root / MANIFEST).write_text(
             json.dumps({"generator": f"vestka {__version__}", "files": manifest}, ensure_ascii=False, indent=0,
                        sort_keys=True), encoding="utf-8")

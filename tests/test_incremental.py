@@ -1,0 +1,147 @@
+"""Incremental builds must equal clean builds, whatever sequence of edits came before."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.build import Options, build
+from generator.config import load_config
+from conftest import BASIC_CONFIG, article
+
+TITLES = ["Court hearing in Minsk", "Observers report", "Prison letters", "Статья о выборах", "Навіны з суда"]
+TAGS = ["Courts", "courts", "Elections", "Prisons", "Выборы"]
+DATES = ["2011-03-14T10:00:00+02:00", "2011-03-20T09:00:00+02:00", "2012-07-01", "2019-12-31T23:59:00+03:00",
+         "2020-08-10T12:00:00+03:00"]
+
+operation = st.one_of(
+    st.tuples(st.just("add"), st.integers(0, 9), st.sampled_from(["en", "ru"]), st.integers(0, 4), st.integers(0, 4)),
+    st.tuples(st.just("edit_body"), st.integers(0, 9), st.text("abc xyz\n", min_size=1, max_size=30)),
+    st.tuples(st.just("edit_title"), st.integers(0, 9), st.integers(0, 4)),
+    st.tuples(st.just("tags"), st.integers(0, 9), st.lists(st.sampled_from(TAGS), max_size=3)),
+    st.tuples(st.just("date"), st.integers(0, 9), st.integers(0, 4)),
+    st.tuples(st.just("delete"), st.integers(0, 9)),
+    st.tuples(st.just("rename"), st.integers(0, 9)),
+    st.tuples(st.just("draft"), st.integers(0, 9)),
+    st.tuples(st.just("template"), st.sampled_from(["A", "B"])),
+)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+class Site:
+    """A small two-language site whose articles are rewritten by the operations above."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.articles: dict[int, dict] = {}
+        (root / "content").mkdir(parents=True)
+        (root / "config.yaml").write_text(BASIC_CONFIG, encoding="utf-8")
+        self.tick = 0
+
+    def path(self, n: int) -> Path:
+        a = self.articles[n]
+        return self.root / "content" / a["lang"] / f"{a['stem']}.md"
+
+    def write(self, n: int) -> None:
+        a = self.articles[n]
+        front = {"tags": a["tags"], "authors": ["Ales"], "translation_key": f"story-{n % 3}"}
+        if a["draft"]:
+            front["draft"] = True
+        self.path(n).parent.mkdir(parents=True, exist_ok=True)
+        self.path(n).write_text(article(a["title"], a["date"], a["body"], **front), encoding="utf-8")
+
+    def apply(self, op: tuple) -> None:
+        kind, *args = op
+        if kind == "add":
+            n, lang, title, date = args
+            if n in self.articles:
+                return
+            self.articles[n] = {"lang": lang, "stem": f"a{n}", "title": f"{TITLES[title]} {n}", "date": DATES[date],
+                                "body": "First paragraph.", "tags": [TAGS[n % 5]], "draft": False}
+            self.write(n)
+            return
+        if kind == "template":
+            folder = self.root / "themes" / "default" / "templates" / "partials"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "sidebar.html").write_text(
+                "<aside><h2>" + args[0] + "</h2>{% for item in latest_news %}<a href=\"{{ url(item.url) }}\">"
+                "{{ item.title }}</a>{% endfor %}</aside>", encoding="utf-8")
+            return
+        n = args[0]
+        if n not in self.articles:
+            return
+        a = self.articles[n]
+        if kind == "delete":
+            self.path(n).unlink()
+            del self.articles[n]
+            return
+        if kind == "rename":
+            self.path(n).unlink()
+            a["stem"] = a["stem"] + "r"
+        elif kind == "edit_body":
+            a["body"] = args[1].strip() or "x"
+        elif kind == "edit_title":
+            a["title"] = f"{TITLES[args[1]]} {n}"
+        elif kind == "tags":
+            a["tags"] = args[1]
+        elif kind == "date":
+            a["date"] = DATES[args[1]]
+        elif kind == "draft":
+            a["draft"] = not a["draft"]
+        self.write(n)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(operation, min_size=1, max_size=8))
+def test_incremental_rebuilds_equal_clean_builds(tmp_path_factory, ops):
+    base = tmp_path_factory.mktemp("incr")
+    site = Site(base / "site")
+    site.apply(("add", 0, "en", 0, 0))
+    site.apply(("add", 1, "ru", 3, 2))
+    incremental = base / "incremental"
+    for op in ops:
+        site.apply(op)
+        config = load_config(site.root)
+        import dataclasses
+
+        build(dataclasses.replace(config, output_override=incremental), Options())
+        clean = base / "clean"
+        shutil.rmtree(clean, ignore_errors=True)
+        build(dataclasses.replace(config, output_override=clean), Options(use_cache=False))
+        assert tree(incremental) == tree(clean), f"incremental output differs after {op}"
+
+
+def test_deleting_the_cache_never_changes_output(make_site, tmp_path):
+    site = make_site({
+        "content/en/2011/a.md": article("A", "2011-03-14", "Text [b](/en/2011/03/b/).", tags=["X"]),
+        "content/en/2011/b.md": article("B", "2011-03-15", "More.", tags=["x", "Y"]),
+    })
+    config = load_config(site)
+    first = build(config, Options())
+    before = tree(config.output_dir)
+    shutil.rmtree(config.cache_dir)
+    os.utime(site / "content/en/2011/a.md")
+    build(config, Options())
+    assert tree(config.output_dir) == before
+    assert first.files_written > 0
+
+
+def test_a_corrupted_cache_is_ignored(make_site):
+    site = make_site({"content/en/2011/a.md": article("A", "2011-03-14", "Text.")})
+    config = load_config(site)
+    build(config, Options())
+    before = tree(config.output_dir)
+    for cache_file in config.cache_dir.iterdir():
+        data = bytearray(cache_file.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        cache_file.write_bytes(bytes(data))
+    (site / "content/en/2011/a.md").write_text(article("A", "2011-03-14", "Text."), encoding="utf-8")
+    build(config, Options())
+    assert tree(config.output_dir) == before
