@@ -240,12 +240,16 @@ def _related(articles: dict[str, list[str]], by_source: dict[str, Page],
             for i, a in enumerate(big):
                 for b in big[i + 1:]:
                     candidates |= tag_sets[a] & tag_sets[b]
-            strong = {c for c in candidates if sum(c in tag_sets[i] for i in idents) >= 2} - {source}
+            sets = [tag_sets[i] for i in idents]
+            scores = {c: sum(c in members for members in sets) for c in candidates}
+            strong = {c for c, n in scores.items() if n >= 2} - {source}
             for ident in big:
                 _window(tag_times[ident], ts, source, strong, limit, candidates)
             candidates.discard(source)
-            ranked = sorted(candidates, key=lambda c: (-sum(c in tag_sets[i] for i in idents),
-                                                       abs(by_source[c].date.timestamp() - ts),
+            for c in candidates:
+                if c not in scores:
+                    scores[c] = sum(c in members for members in sets)
+            ranked = sorted(candidates, key=lambda c: (-scores[c], abs(by_source[c].date.timestamp() - ts),
                                                        by_source[c].url_path))
             out[source] = tuple(ranked[:limit])
     return out

@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--future", action="store_true", help="include articles dated in the future")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--no-cache", action="store_true", help="ignore and do not update .vestka-cache/")
+    p.add_argument("--zip", type=Path, metavar="FILE",
+                   help="also write the portable site as one zip with a SHA256SUMS manifest (for mirrors, USB sticks)")
     p.add_argument("--verbose", "-v", action="store_true", help="print the time of each stage")
     p.set_defaults(run=cmd_build)
 
@@ -136,6 +138,11 @@ def cmd_build(args: argparse.Namespace) -> int:
           f"-> {_shown(config.output_dir)}")
     if args.verbose:
         print("  " + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in result.timings.items()))
+    if args.zip:
+        from generator.bundle import write_bundle
+
+        count, digest = write_bundle(config.output_dir, args.zip)
+        print(f"Bundled {count} files into {_shown(args.zip)} (SHA-256 {digest}; checksum beside it)")
     return EXIT_OK
 
 

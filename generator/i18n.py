@@ -34,6 +34,7 @@ class Strings:
         self.problems: list[Problem] = []
         self.missing: set[tuple[str, str]] = set()
         self._dates: dict[tuple[str, str, str], str] = {}
+        self._entries: dict[tuple[str, str], Any] = {}
         codes = {BASE_LANGUAGE, *config.language_codes}
         for folder in folders:  # later folders override earlier ones
             for code in sorted(codes):
@@ -84,18 +85,26 @@ class Strings:
             order.append(BASE_LANGUAGE)
         return order
 
+    def _entry(self, lang: str, key: str) -> Any:
+        found = self._entries.get((lang, key), self)
+        if found is self:
+            found = None
+            for code in self.chain(lang):
+                table = self.tables.get(code, {})
+                if key in table:
+                    found = table[key]
+                    if code != lang:
+                        self.missing.add((lang, key))
+                    break
+            if found is None:
+                self.missing.add((lang, key))
+            self._entries[(lang, key)] = found
+        return found
+
     def get(self, lang: str, key: str, n: int | None = None, **values: Any) -> str:
         """The string `key` in `lang`, with plural form for `n`, and {placeholders} filled."""
-        entry = None
-        for code in self.chain(lang):
-            table = self.tables.get(code, {})
-            if key in table:
-                entry = table[key]
-                if code != lang:
-                    self.missing.add((lang, key))
-                break
+        entry = self._entry(lang, key)
         if entry is None:
-            self.missing.add((lang, key))
             return key
         if isinstance(entry, dict):
             form = self.locales.get(lang, self.locales.get(BASE_LANGUAGE) or Locale.parse("en")).plural_form(n or 0)

@@ -32,6 +32,7 @@ class Views:
                 for listing in listings:
                     target[(lang, tag_identity(listing.title))] = listing.url_path
         self._identity = tag_identity
+        self._archives: dict[tuple[str, str], frozenset[str]] = {}
 
     def article(self, source: str) -> dict[str, Any]:
         view = self._articles.get(source)
@@ -97,13 +98,18 @@ class Views:
             return home if kind == "home" else list_url(code, "tags" if kind == "tag" else "authors")
         if kind in ("tags", "archive", "authors", "search"):
             return list_url(code, kind)
-        if kind == "year" and any(item.key == key for item in self.site.listings.get((code, "year"), ())):
-            return list_url(code, key)
-        if kind == "month" and any(item.key == key for item in self.site.listings.get((code, "month"), ())):
+        if kind in ("year", "month") and key in self._archive_keys(code, kind):
             return list_url(code, *key.split("/"))
         if kind in ("year", "month"):
             return list_url(code, "archive")
         return home
+
+    def _archive_keys(self, code: str, kind: str) -> frozenset[str]:
+        found = self._archives.get((code, kind))
+        if found is None:
+            found = self._archives[(code, kind)] = frozenset(
+                item.key for item in self.site.listings.get((code, kind), ()))
+        return found
 
     def pagination(self, listing_url: str, number: int, total: int) -> dict[str, Any]:
         """Page `number` of `total` of the listing at `listing_url` (URLs from the site root)."""
