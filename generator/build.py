@@ -8,22 +8,23 @@ output/ as it was. Each stage is timed; the CLI prints the timings with --verbos
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from generator import cache as page_cache
-from generator import feeds, search, sitemap, sources, write
+from generator import feeds, frontmatter, search, sitemap, sources, write
 from generator.assemble import assemble
 from generator.config import Config
 from generator.errors import ContentError, Problem, Report, sort_problems
 from generator.i18n import Strings
 from generator.markup import MarkdownRenderer
 from generator.model import BuildResult, OutputFile, Page, RenderedBody, Site
-from generator.parallel import ordered_map
+from generator.parallel import ordered_imap, ordered_map
 from generator.read import read_source
 from generator.render import Renderer, make_environment, templates_fingerprint, theme_dirs
 
@@ -80,15 +81,20 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
         now = options.now or datetime.now().astimezone()
         site, problems = assemble(pages, config, drafts=options.drafts, future=options.future, now=now)
         report.extend(problems)
+        due = next_due(pages, now, options)
     with timer("markdown"):
         bodies = render_bodies(site, config, store, options.progress)
         report.extend(check_links(site, bodies, found, static))
+        # The Markdown is HTML now; an archive's worth of text need not stay in memory.
+        site.pages = {source: replace(page, body_md="") for source, page in site.pages.items()}
+        del pages
     if report.errors:
         raise ContentError(_count_line(report.errors), report.problems)
     with timer("render"):
         strings = Strings([d / "i18n" for d in reversed(theme_dirs(config))] + [config.site_dir / "i18n"], config)
         renderer = Renderer(site, bodies, config, strings, make_environment(config), show_drafts=options.drafts)
-        outputs, keys = render_outputs(renderer, config, state, serial=not writing, progress=options.progress)
+        pages_out, keys = render_outputs(renderer, config, state, serial=not writing, progress=options.progress)
+        outputs: list[OutputFile] = []
     with timer("feeds"):
         outputs += feeds.render_feeds(site, bodies, config, strings)
         outputs += sitemap.render_sitemap(site, config)
@@ -104,35 +110,50 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
     if report.failed:
         raise ContentError(_count_line(report.errors or report.warnings), report.problems)
     if writing:
-        with timer("write"), write.lock(config.output_dir):
+        with timer("render+write"), write.lock(config.output_dir):
             write.check_output_dir(config.output_dir, config.site_dir)
             write.clean_leftovers(config.output_dir)
             manifest, written, unchanged, removed = write.publish(
-                outputs, config.output_dir, finish=lambda folder: _index_search(folder, config, result))
+                itertools.chain(pages_out, outputs), config.output_dir, finish=lambda folder: _index_search(folder, config, result))
             result.manifest, result.files_written, result.files_unchanged, result.files_removed = (
                 manifest, written, unchanged, removed)
         with timer("cache"):
             store.save()
-            state.save(inputs, keys, manifest, config.output_dir, result, next_due(pages, now, options))
+            state.save(inputs, keys, manifest, config.output_dir, result, due)
     result.problems = sort_problems(report.problems)
     return result
 
 
 def render_outputs(renderer: Renderer, config: Config, state: page_cache.OutputState, *, serial: bool,
-                   progress: Progress | None) -> tuple[list[OutputFile], dict[str, str]]:
-    """Render every page whose inputs changed since the last build; reuse the rest as they are."""
+                   progress: Progress | None) -> tuple[Iterator[OutputFile], dict[str, str]]:
+    """Render every page whose inputs changed since the last build; reuse the rest as they are.
+
+    Pages are yielded as they are rendered (on all cores), so the write stage can store them
+    one by one instead of holding a whole archive's HTML in memory.
+    """
     jobs = list(renderer.jobs())
     common = f"{config.fingerprint()}|{templates_fingerprint(config)}"
     keys = {job.output_path: renderer.job_key(job, common) for job in jobs}
     reuse = state.reusable(keys, config.output_dir)
     todo = [job for job in jobs if job.output_path not in reuse]
-    if progress is not None and todo:
-        progress("render", 0, len(todo))
-    rendered = [renderer.render(job) for job in todo] if serial else ordered_map(renderer.render, todo)
-    by_path = {item.path: item for item in rendered}
-    outputs = [by_path.get(job.output_path) or OutputFile(job.output_path, digest=reuse[job.output_path])
-               for job in jobs]
-    return outputs, keys
+    if serial:  # checking: render everything now so that every template error is found
+        rendered: Iterator[OutputFile] = iter([renderer.render(job) for job in todo])
+    else:
+        rendered = ordered_imap(renderer.render, todo)
+
+    def in_order() -> Iterator[OutputFile]:
+        done = 0
+        for job in jobs:
+            if job.output_path in reuse:
+                yield OutputFile(job.output_path, digest=reuse[job.output_path])
+                continue
+            item = next(rendered)
+            done += 1
+            if progress is not None and done % 500 == 0:
+                progress("render", done, len(todo))
+            yield item
+
+    return in_order(), keys
 
 
 def _index_search(folder: Path, config: Config, result: BuildResult) -> list[str]:
@@ -190,7 +211,11 @@ def render_bodies(site: Site, config: Config, store: page_cache.PageCache,
     def convert(source: str) -> RenderedBody:
         if not renderer:
             renderer.append(MarkdownRenderer(sanitize=config.sanitize))
-        return renderer[0].render(site.pages[source])
+        page = site.pages[source]
+        if not page.body_md and page.digest:  # read from the cache, whose HTML for it is gone: read again
+            text = (config.site_dir / source).read_text(encoding="utf-8")
+            page = replace(page, body_md=frontmatter.split(text, source).body)
+        return renderer[0].render(page)
 
     for source, body in zip(missing, ordered_map(convert, missing), strict=True):
         store.put_body(site.pages[source], body)

@@ -12,6 +12,7 @@ import hashlib
 import os
 import pickle
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,9 @@ class PageCache:
         return None
 
     def put_page(self, rel: str, source: SourceFile, page: Page) -> None:
-        self.pages[rel] = (source.size, source.mtime_ns, page)
+        # The body text is not kept: its HTML is cached by the text's hash, and an archive's
+        # Markdown would double the cache's size for nothing.
+        self.pages[rel] = (source.size, source.mtime_ns, replace(page, body_md=""))
         self.used_pages.add(rel)
         self.changed = True
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -43,13 +43,20 @@ def workers_available() -> int:
 
 def ordered_map(task: Callable[[T], R], items: Sequence[T], workers: int | None = None) -> list[R]:
     """`[task(item) for item in items]`, spread over forked worker processes when it pays."""
+    return list(ordered_imap(task, items, workers))
+
+
+def ordered_imap(task: Callable[[T], R], items: Sequence[T], workers: int | None = None,
+                 slice_size: int = 64) -> Iterator[R]:
+    """Like `ordered_map`, but yields results in order as they come, so they need not all fit in memory."""
     workers = workers or workers_available()
     if workers < 2 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
-        return [task(item) for item in items]
-    chunks = workers * 8
-    size = -(-len(items) // chunks)
+        for item in items:
+            yield task(item)
+        return
+    size = max(1, min(slice_size, -(-len(items) // (workers * 4))))
     slices = [items[i:i + size] for i in range(0, len(items), size)]
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, initializer=_init, initargs=(task,)) as pool:
-        parts = pool.map(_run_slice, slices, chunksize=1)
-    return [result for part in parts for result in part]
+        for part in pool.imap(_run_slice, slices, chunksize=1):
+            yield from part

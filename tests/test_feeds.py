@@ -215,7 +215,7 @@ def test_tag_and_author_feeds_hold_only_their_articles(built: Built) -> None:
     assert [e.title for e in viasna.entries] == ["Mass detentions", "Mikhalevich fled"]
     assert parse(built, "ru/tags/belarus/feed.xml").entries[0].title == "Массовые задержания"
     # Every tag and author page of every language has its feed.
-    for (lang, kind), listings in built.site.listings.items():
+    for (_lang, kind), listings in built.site.listings.items():
         if kind in ("tag", "author"):
             for listing in listings:
                 assert (built.out / listing.url_path.lstrip("/") / "feed.xml").is_file()

@@ -14,6 +14,7 @@ from generator import urls
 from generator.sitemap import render_sitemap
 
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+SM = "{" + NS["s"] + "}"
 BASE = "https://example.org"
 
 
@@ -29,7 +30,7 @@ def built(make_site: Callable[..., Path]) -> Built:
 def entries(data: bytes) -> dict[str, dict[str, object]]:
     """loc -> {lastmod, alternates: {hreflang: href}} of a <urlset>."""
     tree = etree.fromstring(data)
-    assert tree.tag == "{%s}urlset" % NS["s"]
+    assert tree.tag == SM + "urlset"
     out = {}
     for url in tree.findall("s:url", NS):
         loc = url.findtext("s:loc", namespaces=NS)
@@ -97,7 +98,7 @@ def test_large_site_gets_an_index_of_per_language_sitemaps(built: Built, limits:
     single = entries((built.out / "sitemap.xml").read_bytes())
     files = {f.path: f.data for f in render_sitemap(built.site, built.config, **limits)}
     index = etree.fromstring(files.pop("sitemap.xml"))
-    assert index.tag == "{%s}sitemapindex" % NS["s"]
+    assert index.tag == SM + "sitemapindex"
     assert files.pop("robots.txt").endswith(b"Sitemap: https://example.org/sitemap.xml\n")
     listed = [s.findtext("s:loc", namespaces=NS) for s in index.findall("s:sitemap", NS)]
     assert listed == [urls.absolute_url(built.config.base_url, "/" + name) for name in files]
