@@ -10,8 +10,8 @@ import argparse
 import dataclasses
 import os
 import sys
-import traceback
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO

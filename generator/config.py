@@ -366,7 +366,7 @@ def _build(raw: dict[str, Any], c: _Checker, site_dir: Path) -> Config:
     elif not base_url.endswith("/"):
         base_url += "/"
     languages = _languages(raw, c, title, description)
-    codes = [lang.code for lang in languages]
+    codes = [lang.code for lang in (languages or d.languages)]
     default_language = c.typed(raw, "default_language", str, codes[0] if codes else "en")
     if codes and default_language not in codes:
         c.error(("default_language",), f"default_language {default_language!r} is not among the languages",

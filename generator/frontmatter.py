@@ -14,7 +14,18 @@ import yaml
 
 from generator.errors import Problem
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The C safe loader without YAML's own timestamp type: dates reach `to_datetime` as text,
+    so an impossible date ("2011-02-30") is reported on its line with a helpful message."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
 _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 #: More alias uses than this in one front matter is treated as a YAML bomb.
 MAX_ALIASES = 100
@@ -80,6 +91,9 @@ def parse_yaml(yaml_text: str, file: str, line_offset: int) -> dict[str, Any]:
         data = yaml.load(yaml_text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        context = getattr(exc, "context_mark", None)
+        if mark is not None and context is not None and mark.index >= len(yaml_text.rstrip()):
+            mark = context  # an unclosed quote or bracket: point at where it was opened
         line = mark.line + 1 + line_offset if mark is not None else line_offset + 1
         what = getattr(exc, "problem", None) or "invalid YAML"
         raise FrontMatterError(Problem("error", file, line, f"front matter is not valid YAML: {what}",

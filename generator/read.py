@@ -26,6 +26,8 @@ KNOWN_KEYS = frozenset({
     "draft", "translation_key", "aliases", "source", "template",
 })
 _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\.html$")
+#: Control characters that have no place in text (tab and newline are kept); invalid in XML feeds too.
+_BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_TAGS = 1000
 MAX_TITLE = 1000
@@ -150,7 +152,7 @@ def read_page(rel_path: str, text: str, config: Config, tz: tzinfo | None = None
         original_url=strings["source"],
         template=strings["template"],
         meta=meta,
-        body_md=parts.body,
+        body_md=_BODY_CONTROL.sub("", parts.body) if _BODY_CONTROL.search(parts.body) else parts.body,
         url_path=url_path,
         output_path=urls.output_path_for(url_path),
         digest=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20],

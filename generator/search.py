@@ -106,4 +106,20 @@ def run_pagefind(folder: Path, config: Config) -> float:
         raise SearchError("the search index could not be built", [Problem(
             "error", "pagefind", None, f"Pagefind failed (exit {done.returncode}): {' / '.join(detail[-3:])}",
             "set search: false to build without search")])
+    sort_entry_file(folder / PAGEFIND_DIR / "pagefind-entry.json")
     return time.perf_counter() - start
+
+
+def sort_entry_file(path: Path) -> None:
+    """Rewrite Pagefind's entry file with its languages sorted.
+
+    Pagefind lists languages in hash-map order, which changes from run to run; the same site
+    must give the same bytes (deploys upload only what changed, caches keep their copies).
+    """
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(entry, dict) and isinstance(entry.get("languages"), dict):
+        entry["languages"] = dict(sorted(entry["languages"].items()))
+        path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

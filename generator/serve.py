@@ -29,7 +29,6 @@ import mimetypes
 import os
 import re
 import secrets
-import signal
 import socket
 import threading
 import time
@@ -73,7 +72,10 @@ def serve(config: Config, *, host: str | None = None, port: int | None = None, d
     """Serve `config`'s site until Ctrl+C; the return value is the exit code."""
     preview = _Preview(config, host=host or config.serve.host, port=config.serve.port if port is None else port,
                        options=Options(drafts=drafts, future=future), open_browser=open_browser, out=out)
-    return asyncio.run(preview.run())
+    try:
+        return asyncio.run(preview.run())
+    except KeyboardInterrupt:  # asyncio.run re-raises it after run() has cleaned up
+        return 0
 
 
 # --- pure helpers (tested directly) -------------------------------------------------------
@@ -242,11 +244,9 @@ class _Preview:
         self.out.flush()
 
     async def run(self) -> int:
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
-                loop.add_signal_handler(sig, stop.set)
+        # Ctrl+C is left to asyncio.run, which cancels this task. No handler of our own: the
+        # build forks worker processes, and a handler they inherit would keep them alive
+        # through the pool's SIGTERM (and asyncio's wake-up pipe would pass their signals to us).
         sockets, port = _bind(self.host, self.port)
         if port != self.port and self.port != 0:
             self.say(f"Port {self.port} is in use; using port {port} instead.")
@@ -258,14 +258,12 @@ class _Preview:
         state = _State(config, slot.path, port, loopback_only=warning is None)
         server = httpserver.HTTPServer(_application(state))
         server.add_sockets(sockets)
-        work = asyncio.ensure_future(self.lifecycle(state, display_url(self.host, port)))
-        stopper = asyncio.ensure_future(stop.wait())
         try:
-            await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            await self.lifecycle(state, display_url(self.host, port))
+        except asyncio.CancelledError:
+            pass
         finally:
             self.stopping.set()  # a running build stops at its next progress call
-            work.cancel()
-            stopper.cancel()
             server.stop()
             for client in list(state.clients):
                 client.close()
@@ -276,9 +274,7 @@ class _Preview:
                 await asyncio.sleep(0.1)
             if self.no_build.is_set():
                 slot.release()
-        if work.done() and not work.cancelled() and work.exception() is not None:
-            raise work.exception()  # type: ignore[misc]
-        self.say("Stopped." + ("" if self.no_build.is_set() else " The rebuild that was running was abandoned."))
+            self.say("Stopped." + ("" if self.no_build.is_set() else " The rebuild that was running was abandoned."))
         return 0
 
     async def lifecycle(self, state: _State, url: str) -> None:

@@ -7,7 +7,8 @@ too big). Every sitemap lives at the site root because a sitemap may only list U
 own folder, and article permalinks need not start with the language.
 
 Translations are announced with `xhtml:link rel="alternate" hreflang` on every member of the
-group, itself included, as search engines require. Drafts, future posts and alias pages are
+group, itself included, as search engines require, plus `x-default` for the default language's
+version (the one the pages' own hreflang links name too). Drafts, future posts and alias pages are
 not in `site.pages`, so they never reach the sitemap.
 """
 
@@ -57,25 +58,34 @@ def sitemap_urls(site: Site, config: Config) -> dict[str, list[SitemapUrl]]:
         alternates = ()
         if group:
             members = sorted([source, *group], key=lambda s: codes.index(site.pages[s].lang))
-            alternates = tuple((site.pages[s].lang, site.pages[s].url_path) for s in members)
+            alternates = _with_default(tuple((site.pages[s].lang, site.pages[s].url_path) for s in members),
+                                       config.default_language)
         out.setdefault(page.lang, []).append(SitemapUrl(page.url_path, page.updated or page.date, alternates))
     per_page = config.per_page
     for code in codes:
         for kind in ("home", "tag", "author", "year", "month"):
             for listing in site.listings.get((code, kind), ()):
-                alternates = tuple((c, list_url(c)) for c in codes) if kind == "home" and len(codes) > 1 else ()
+                alternates = _with_default(tuple((c, list_url(c)) for c in codes), config.default_language) \
+                    if kind == "home" and len(codes) > 1 else ()
                 total = max(1, -(-len(listing.pages) // per_page))
                 for number in range(1, total + 1):
                     chunk = listing.pages[(number - 1) * per_page: number * per_page]
                     out[code].append(SitemapUrl(urls.paginated_path(listing.url_path, number), _newest(site, chunk),
                                                 alternates if number == 1 else ()))
         for name in _INDEXES:
-            alternates = tuple((c, list_url(c, name)) for c in codes) if len(codes) > 1 else ()
+            alternates = _with_default(tuple((c, list_url(c, name)) for c in codes), config.default_language) \
+                if len(codes) > 1 else ()
             out[code].append(SitemapUrl(list_url(code, name), newest[code], alternates))
     if config.root == "chooser":
         # The language chooser is a page of its own; with root "home" "/" repeats a home, canonically.
         out[config.default_language].insert(0, SitemapUrl("/", max(filter(None, newest.values()), default=None)))
     return out
+
+
+def _with_default(alternates: tuple[tuple[str, str], ...], default: str) -> tuple[tuple[str, str], ...]:
+    """`alternates` and, when the default language has a version, that version as x-default."""
+    paths = dict(alternates)
+    return (*alternates, ("x-default", paths[default])) if default in paths else alternates
 
 
 def _newest(site: Site, sources: Iterable[str]) -> datetime | None:

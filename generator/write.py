@@ -152,15 +152,17 @@ def publish(files: Iterable[OutputFile], output_dir: Path, *, progress: Callable
             _unlink_and_prune(target_root, stale)
         if finish is not None:
             for rel in finish(target_root):
-                manifest[rel] = hashlib.sha256(safe_target(target_root, rel).read_bytes()).hexdigest()
+                made = safe_target(target_root, rel)
+                manifest[rel] = hashlib.sha256(made.read_bytes()).hexdigest()
                 if previous.get(rel) == manifest[rel]:
                     unchanged += 1
+                    _relink(output_dir / rel, made)  # same bytes as before: keep the old file and its time
                 else:
                     written += 1
             manifest = dict(sorted(manifest.items()))
-        (target_root / MANIFEST).write_text(
-            json.dumps({"generator": f"vestka {__version__}", "files": manifest}, ensure_ascii=False, indent=0,
-                       sort_keys=True), encoding="utf-8")
+        manifest_bytes = json.dumps({"generator": f"vestka {__version__}", "files": manifest}, ensure_ascii=False,
+                                    indent=0, sort_keys=True).encode("utf-8")
+        _write_or_link(target_root / MANIFEST, manifest_bytes, output_dir / MANIFEST)
         _swap(target_root, output_dir, keep_old_as=spare)
     except BaseException:
         if target_root != spare:
@@ -274,6 +276,27 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     else:
         path.unlink()
+
+
+def _relink(existing: Path, target: Path) -> None:
+    """Replace `target` by a hard link to `existing` (same bytes), keeping `existing`'s time."""
+    tmp = target.with_name(target.name + ".vestka-link")
+    try:
+        os.link(existing, tmp)
+    except OSError:
+        return
+    os.replace(tmp, target)
+
+
+def _write_or_link(target: Path, data: bytes, previous: Path) -> None:
+    try:
+        same = previous.read_bytes() == data
+    except OSError:
+        same = False
+    if target.exists():
+        target.unlink()
+    if not (same and _link(previous, target)):
+        target.write_bytes(data)
 
 
 def _link(existing: Path, target: Path) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from conftest import article
+from conftest import BASIC_CONFIG, article
 
 from generator.build import Options, build
 from generator.config import load_config
@@ -23,9 +23,9 @@ PDF = b"%PDF-1.4\n% a tiny report\n"
 MANIFEST = ".vestka-manifest.json"
 
 
-def news_site(make_site: Callable[..., Path], **extra: str | bytes) -> Path:
+def news_files() -> dict[str, str | bytes]:
     """Five published English articles (two of them in one month), a draft, a future one, a Russian one."""
-    files: dict[str, str | bytes] = {
+    return {
         "content/en/2011/mikhalevich.md": article(
             "Mikhalevich fled from Belarus", "2011-03-14T16:32:26+02:00",
             "The candidate has written in his blog.\n\nSecond paragraph.",
@@ -54,8 +54,10 @@ def news_site(make_site: Callable[..., Path], **extra: str | bytes) -> Path:
         "content/en/pages/about.md": article("About us", "2009-01-01", "Who we are."),
         "static/custom.css": "body { color: black; }\n",
     }
-    files.update(extra)
-    return make_site(files)
+
+
+def news_site(make_site: Callable[..., Path]) -> Path:
+    return make_site(news_files())
 
 
 def build_into(site: Path, out: Path | None = None, **options: object) -> Path:
@@ -117,9 +119,15 @@ def tree(out: Path) -> dict[str, tuple[str, int]]:
             for p in sorted(out.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture
-def built(make_site: Callable[..., Path]) -> Path:
-    return build_into(news_site(make_site))
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The news site built once for every read-only test of this module."""
+    site = tmp_path_factory.mktemp("news") / "site"
+    for rel, content in {"config.yaml": BASIC_CONFIG, **news_files()}.items():
+        path = site / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return build_into(site)
 
 
 # --- articles --------------------------------------------------------------------------------
@@ -354,8 +362,6 @@ def test_root_index_is_the_default_language_home(built: Path) -> None:
 
 
 def test_root_index_follows_default_language(make_site: Callable[..., Path]) -> None:
-    from conftest import BASIC_CONFIG
-
     site = make_site({
         "config.yaml": BASIC_CONFIG + "default_language: ru\n",
         "content/en/a.md": article("English one", "2011-03-14"),
@@ -374,8 +380,6 @@ def test_404_page_links_from_the_site_root(built: Path) -> None:
 
 
 def test_404_page_links_from_the_base_path(make_site: Callable[..., Path]) -> None:
-    from conftest import BASIC_CONFIG
-
     site = make_site({"config.yaml": BASIC_CONFIG.replace("https://example.org/", "https://example.org/archive/"),
                       "content/en/a.md": article("A", "2011-03-14")})
     html = read(build_into(site), "404.html")
@@ -478,8 +482,11 @@ def test_rebuild_keeps_mtime_of_unchanged_files(make_site: Callable[..., Path]) 
                       encoding="utf-8")
     after = tree(build_into(site))
     assert set(before) == set(after)
-    changed = sorted(rel for rel in after if after[rel] != before[rel])
-    assert changed == [".vestka-manifest.json", "en/2011/03/mikhalevich/index.html"]
+    same_bytes_new_mtime = sorted(rel for rel in after if after[rel][0] == before[rel][0]
+                                  and after[rel][1] != before[rel][1] and rel != MANIFEST)
+    assert same_bytes_new_mtime == []
+    changed_pages = sorted(rel for rel in after if after[rel][0] != before[rel][0] and rel.endswith(".html"))
+    assert changed_pages == ["en/2011/03/mikhalevich/index.html"]  # the second paragraph is in no summary
     assert "Second, edited." in read(out, "en/2011/03/mikhalevich/index.html")
 
 
@@ -522,3 +529,16 @@ def test_build_result_counts(make_site: Callable[..., Path]) -> None:
     again = build(load_config(site), Options())
     assert again.files_written == 0
     assert again.files_unchanged == result.files_written
+
+
+def test_two_builds_with_the_search_index_are_byte_identical(make_site: Callable[..., Path], tmp_path: Path) -> None:
+    files = news_files()
+    files["config.yaml"] = BASIC_CONFIG.replace("search: false", "search: true")
+    files["content/be/2011/viasna.md"] = article("Вясна", "2011-03-14", "Беларускі тэкст.")
+    site = make_site(files)
+    # Three indexed languages: an index that lists them in hash order differs between runs 5 times in 6.
+    outputs = [build_into(site, tmp_path / f"out{n}", use_cache=False) for n in range(5)]
+    trees = [{k: v[0] for k, v in tree(out).items()} for out in outputs]
+    assert any(rel.startswith("pagefind/") for rel in trees[0])
+    for other in trees[1:]:
+        assert sorted(rel for rel in trees[0] if trees[0][rel] != other.get(rel)) == []

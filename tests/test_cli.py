@@ -199,3 +199,32 @@ def test_python_dash_m_generator_is_the_same_cli(tmp_path: Path) -> None:
 def test_console_script_is_installed() -> None:
     script = shutil.which("vestka", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     assert script is not None
+
+
+def _add(site: Path, rel: str, text: str) -> None:
+    (site / rel).parent.mkdir(parents=True, exist_ok=True)
+    (site / rel).write_text(text, encoding="utf-8")
+
+
+def test_build_drafts_and_future_flags(new_site: Path) -> None:
+    _add(new_site, "content/en/2010/draft.md", "---\ntitle: Draft\ndate: 2010-01-05\ndraft: true\n---\nx\n")
+    _add(new_site, "content/en/2099/later.md", "---\ntitle: Later\ndate: 2099-01-05\n---\nx\n")
+    draft, later = new_site / "output/en/2010/01/draft/index.html", new_site / "output/en/2099/01/later/index.html"
+    assert run([*vestka_exe(), "build"], cwd=new_site).returncode == 0
+    assert not draft.exists() and not later.exists()
+    assert run([*vestka_exe(), "build", "--drafts"], cwd=new_site).returncode == 0
+    assert draft.is_file() and not later.exists()
+    assert run([*vestka_exe(), "build", "--future"], cwd=new_site).returncode == 0
+    assert later.is_file() and not draft.exists()
+
+
+def test_strict_makes_warnings_fatal(new_site: Path) -> None:
+    _add(new_site, "content/en/2011/linked.md", "---\ntitle: Linked\ndate: 2011-03-14\n---\n[gone](/en/nowhere/)\n")
+    plain = run([*vestka_exe(), "build"], cwd=new_site)
+    assert plain.returncode == 0, plain.stderr
+    assert "content/en/2011/linked.md:5: warning: link to /en/nowhere/ points at no page or file" in plain.stderr
+    before = snapshot(new_site / "output")
+    strict = run([*vestka_exe(), "build", "--strict"], cwd=new_site)
+    assert strict.returncode == 1
+    assert "content/en/2011/linked.md:5: warning: link to /en/nowhere/ points at no page or file" in strict.stderr
+    assert snapshot(new_site / "output") == before

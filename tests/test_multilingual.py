@@ -68,9 +68,15 @@ def build_site_at(site: Path, **options: object) -> Path:
     return config.output_dir
 
 
-@pytest.fixture
-def out(make_site: Callable[..., Path]) -> Path:
-    return build_site_at(make_site(three_languages()))
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The three-language site built once for every read-only test of this module."""
+    site = tmp_path_factory.mktemp("multilingual") / "site"
+    for rel, text in three_languages().items():
+        path = site / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return build_site_at(site)
 
 
 def read(out: Path, rel: str) -> str:

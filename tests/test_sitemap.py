@@ -76,12 +76,27 @@ def test_translations_announce_each_other_both_ways(built: Built) -> None:
     found = entries((built.out / "sitemap.xml").read_bytes())
     pair = {"en": f"{BASE}/en/2020/08/detentions/", "ru": f"{BASE}/ru/2020/08/detentions/"}
     for loc in pair.values():
-        assert found[loc]["alternates"] == pair
+        assert found[loc]["alternates"] == {**pair, "x-default": pair["en"]}
     assert found[f"{BASE}/en/2011/03/mikhalevich/"]["alternates"] == {}
     homes = {code: f"{BASE}/{code}/" for code in ("en", "ru", "be")}
     for loc in homes.values():
-        assert found[loc]["alternates"] == homes
+        assert found[loc]["alternates"] == {**homes, "x-default": f"{BASE}/en/"}
     assert found[f"{BASE}/ru/tags/"]["alternates"]["be"] == f"{BASE}/be/tags/"
+    assert found[f"{BASE}/ru/tags/"]["alternates"]["x-default"] == f"{BASE}/en/tags/"
+    # Paginated pages and tag pages have no counterpart in other languages.
+    assert found[f"{BASE}/en/page/2/"]["alternates"] == {}
+    assert found[f"{BASE}/en/tags/courts/"]["alternates"] == {}
+
+
+def test_translations_without_the_default_language_have_no_x_default(make_site: Callable[..., Path]) -> None:
+    extra = {"content/be/2020/detentions.md": "---\ntitle: Затрыманні\ndate: 2020-08-10T09:00:00+03:00\n"
+                                               "translation_key: solo\n---\n\nТэкст.\n",
+             "content/ru/2020/solo.md": "---\ntitle: Соло\ndate: 2020-08-10T09:00:00+03:00\n"
+                                        "translation_key: solo\n---\n\nТекст.\n"}
+    built = discovery_build(discovery_site(make_site, **extra))
+    found = entries((built.out / "sitemap.xml").read_bytes())
+    assert found[f"{BASE}/be/2020/08/detentions/"]["alternates"] == {
+        "ru": f"{BASE}/ru/2020/08/solo/", "be": f"{BASE}/be/2020/08/detentions/"}
 
 
 def test_robots_txt_names_the_sitemap(built: Built) -> None:

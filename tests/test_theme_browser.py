@@ -60,6 +60,7 @@ def key_pages(page: object, sample: Path, lang: str) -> dict[str, str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_violation(sample: Path, browser: object, scheme: str) -> None:
     assert AXE_JS.is_file(), "axe-core is missing: run `npm ci` in the repository"

@@ -1,0 +1,257 @@
+"""Names that try to leave output/: nothing is ever written outside it, and the build says so.
+
+Slugs, tag and author names are made into safe URL parts (that is their job), so for them the
+build may succeed as long as every file lands inside output/ under a tame name. Aliases, static
+file names and assets are written as given, so a dangerous one must fail the build with a
+problem that names the source file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import article
+
+from generator.build import Options, build
+from generator.config import load_config
+from generator.errors import VestkaError
+from generator.urls import check_url_path
+
+
+def snapshot(root: Path) -> dict[str, bytes | str]:
+    """Every path under `root` except the output folders a build may legitimately change."""
+    state: dict[str, bytes | str] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if rel.split("/")[1:2] and rel.split("/")[1].startswith(("output", ".vestka-")):
+            continue
+        if path.is_symlink():
+            state[rel] = "link:" + os.readlink(path)
+        elif path.is_file():
+            state[rel] = path.read_bytes()
+        else:
+            state[rel] = "dir"
+    return state
+
+
+def output_is_tame(output: Path) -> list[str]:
+    """Output files whose path is unsafe, or which resolve outside output/."""
+    bad = []
+    real = output.resolve()
+    for path in output.rglob("*"):
+        rel = path.relative_to(output).as_posix()
+        if path.is_symlink() or not path.resolve().is_relative_to(real):
+            bad.append(rel)
+        elif rel != ".vestka-manifest.json" and check_url_path("/" + rel):
+            bad.append(rel)
+    return bad
+
+
+def attempt(tmp_path: Path, make_site, files: dict[str, str | bytes]) -> tuple[Path, VestkaError | None]:
+    """Build a site holding `files`; assert that nothing outside site/output changed."""
+    (tmp_path / "victim").mkdir(exist_ok=True)
+    (tmp_path / "victim" / "keep.txt").write_text("do not touch")
+    site = make_site(files)
+    before = snapshot(tmp_path)
+    error = None
+    try:
+        build(load_config(site), Options(use_cache=False))
+    except VestkaError as exc:
+        error = exc
+    after = snapshot(tmp_path)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"the build changed files outside output/: {changed}"
+    assert not [p for p in tmp_path.rglob("*pwn*") if "output" not in p.relative_to(tmp_path).parts[:2]]
+    if (site / "output").exists():
+        assert output_is_tame(site / "output") == []
+    return site, error
+
+
+def assert_reported(error: VestkaError | None, source: str) -> None:
+    assert error is not None, f"the build accepted {source} silently"
+    text = "\n".join(str(p) for p in error.problems)
+    assert any(p.file == source for p in error.problems), f"no problem names {source}:\n{error}"
+    assert source in text
+
+
+A = "content/en/2011/a.md"
+
+
+def _a(**front: object) -> dict[str, str]:
+    return {A: article("Story", "2011-03-14", **front)}
+
+
+# --- aliases are written as given, so a bad one must be refused -----------------------------
+
+@pytest.mark.parametrize("alias", [
+    "/../../pwn/", "/en/../../../pwn/", "C:/pwn/", "C:\\pwn\\", "\\\\server\\share\\pwn",
+    "/a\\..\\..\\pwn/", "/a\0b/", "/en/con/", "/en/AUX.html", "/en/lpt1/x/", "/en/x./", "/en/x /",
+    "/%2e%2e/%2e%2e/pwn/", "/x/%2E%2E%2F%2E%2E%2Fpwn.html", "/x/%2e%2e%5c%2e%2e%5cpwn/", "/x/..%2fpwn/",
+    "/%00/pwn/", "/.vestka-manifest.json", "/.htaccess", "/.git/config",
+])
+def test_an_alias_that_tries_to_escape_or_clobber_is_reported(tmp_path: Path, make_site, alias: str) -> None:
+    site, error = attempt(tmp_path, make_site, _a(aliases=[alias]))
+    assert_reported(error, A)
+
+
+def test_an_absolute_file_system_path_as_alias_is_reported(tmp_path: Path, make_site) -> None:
+    target = tmp_path / "victim" / "pwn"
+    site, error = attempt(tmp_path, make_site, _a(aliases=[str(target) + "/"]))
+    # "/tmp/.../victim/pwn/" is a valid site path; it must land inside output/, never at that place.
+    assert not target.exists()
+    if error is None:
+        assert (site / "output" / str(target).lstrip("/") / "index.html").is_file()
+
+
+# --- slugs, tags and authors are slugified; they may build, but only into tame names ---------
+
+@pytest.mark.parametrize("front", [
+    {"slug": "../../pwn"}, {"slug": "/etc/pwn"}, {"slug": "..\\..\\pwn"}, {"slug": "%2e%2e/%2e%2e/pwn"},
+    {"slug": "CON"}, {"slug": "nul.txt"}, {"slug": "a\0pwn"}, {"slug": "."}, {"slug": ".."}, {"slug": "COM1"},
+    {"tags": ["../../pwn", "/etc/pwn", "..\\pwn", "%2e%2e", "NUL", "aux", ".", "..", "a\0b"]},
+    {"authors": ["../../pwn", "C:\\pwn", "PRN", "%2E%2E%2Fpwn", "lpt9"]},
+    {"lang": "../pwn"}, {"template": "../../../../pwn.html"}, {"image": "../../../../pwn"},
+    {"translation_key": "../../pwn"},
+])
+def test_slug_tag_and_author_names_never_leave_output(tmp_path: Path, make_site, front: dict) -> None:
+    site, error = attempt(tmp_path, make_site, _a(**front))
+    if error is not None:
+        assert_reported(error, A)
+
+
+def test_slugs_in_unicode_mode_never_leave_output(tmp_path: Path, make_site) -> None:
+    from conftest import BASIC_CONFIG
+
+    files = {"config.yaml": BASIC_CONFIG + "slugs: unicode\n",
+             A: article("Story", "2011-03-14", slug="..／..／pwn", tags=["..\\pwn", "ＣＯＮ", "‥"])}
+    site, error = attempt(tmp_path, make_site, files)
+    if error is not None:
+        assert_reported(error, A)
+
+
+# --- files under content/ and static/ keep their names, so bad names must be refused ---------
+
+@pytest.mark.parametrize("name", ["con.txt", "NUL", "Aux.JPG", "com1.png", "lpt3", "a\\..\\..\\pwn.txt",
+                                  "trailing.", "trailing ", "x:y.txt"])
+def test_an_asset_with_a_dangerous_name_is_reported(tmp_path: Path, make_site, name: str) -> None:
+    source = f"content/en/2011/{name}"
+    site, error = attempt(tmp_path, make_site, {**_a(), source: b"data"})
+    assert_reported(error, source)
+
+
+@pytest.mark.parametrize("name", ["con.css", "a\\..\\pwn.css", "PRN.js"])
+def test_a_static_file_with_a_dangerous_name_is_reported(tmp_path: Path, make_site, name: str) -> None:
+    source = f"static/{name}"
+    site, error = attempt(tmp_path, make_site, {**_a(), source: b"data"})
+    assert_reported(error, source)
+
+
+def test_a_markdown_file_named_like_a_device_builds_under_a_tame_name(tmp_path: Path, make_site) -> None:
+    site, error = attempt(tmp_path, make_site, {"content/en/2011/con.md": article("Device", "2011-03-14")})
+    assert error is None, str(error)
+    assert (site / "output/en/2011/03/con-1/index.html").is_file()
+
+
+def test_a_literal_percent_name_stays_a_literal_file_inside_output(tmp_path: Path, make_site) -> None:
+    site, error = attempt(tmp_path, make_site, {**_a(), "content/en/img/%2e%2e": b"x"})
+    assert error is None, str(error)
+    assert (site / "output/en/img/%2e%2e").read_bytes() == b"x"
+
+
+# --- names that differ only by case clash on case-insensitive file systems -------------------
+
+def test_two_assets_differing_only_in_case_are_reported_with_both_files(tmp_path: Path, make_site) -> None:
+    site, error = attempt(tmp_path, make_site, {**_a(), "content/en/img/Photo.png": b"1",
+                                                "content/en/img/photo.png": b"2"})
+    assert_reported(error, "content/en/img/photo.png")
+    assert "content/en/img/Photo.png" in str(error)
+
+
+def test_two_static_files_differing_only_in_case_are_reported_with_both_files(tmp_path: Path, make_site) -> None:
+    site, error = attempt(tmp_path, make_site, {**_a(), "static/Site.css": b"1", "static/site.CSS": b"2"})
+    assert error is not None
+    assert "static/Site.css" in str(error) and "static/site.CSS" in str(error), str(error)
+    assert all(p.file.startswith("static/") for p in error.problems), str(error)
+
+
+def test_pages_whose_urls_differ_only_in_case_are_reported(tmp_path: Path, make_site) -> None:
+    files = {"content/en/pages/About.md": article("About", "2011-03-14"),
+             "content/en/pages/about.md": article("about", "2011-03-14")}
+    site, error = attempt(tmp_path, make_site, files)
+    assert error is not None
+    assert "content/en/pages/About.md" in str(error) and "content/en/pages/about.md" in str(error)
+
+
+def test_an_asset_file_where_a_page_needs_a_folder_of_another_case_is_reported(tmp_path: Path, make_site) -> None:
+    site, error = attempt(tmp_path, make_site, {**_a(), "content/en/2011/03/Story": b"x"})
+    assert error is not None
+    assert "content/en/2011/03/Story" in str(error) and A in str(error), str(error)
+
+
+# --- symbolic links inside content/ and static/ ----------------------------------------------
+
+def test_links_out_of_the_site_are_skipped_and_reported(tmp_path: Path, make_site) -> None:
+    secret = tmp_path / "victim" / "secret.md"
+    secret.parent.mkdir(exist_ok=True)
+    secret.write_text(article("SECRET-TITLE", "2011-03-14", "SECRET-BODY"))
+    (tmp_path / "victim" / "passwd").write_text("SECRET-PASSWD")
+    site = make_site(_a())
+    links = {"content/en/2011/evil.md": secret, "content/en/2011/passwd": tmp_path / "victim" / "passwd",
+             "content/en/outside": tmp_path / "victim", "static/evil.css": tmp_path / "victim" / "passwd",
+             "content/en/2011/abs.md": Path("/etc/hostname")}
+    for rel, target in links.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).symlink_to(target)
+    result = build(load_config(site), Options(use_cache=False))
+    output = site / "output"
+    for path in output.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"SECRET" not in data, f"{path} carries a file from outside the site"
+    assert output_is_tame(output) == []
+    warned = {p.file for p in result.problems}
+    assert set(links) <= warned, f"links not reported: {set(links) - warned}"
+
+
+def test_a_link_loop_inside_content_ends_and_does_not_multiply_pages(tmp_path: Path, make_site) -> None:
+    site = make_site(_a())
+    (site / "content/en/2011/loop").symlink_to("..")  # content/en/2011/loop -> content/en
+    (site / "content/en/self").symlink_to(".")
+    try:
+        result = build(load_config(site), Options(use_cache=False))
+    except VestkaError as exc:
+        assert any("loop" in p.file or "self" in p.file for p in exc.problems), str(exc)
+        return
+    assert result.pages == 1
+    assert output_is_tame(site / "output") == []
+
+
+def test_an_output_folder_that_is_a_link_is_refused(tmp_path: Path, make_site) -> None:
+    site = make_site(_a())
+    (tmp_path / "victim").mkdir(exist_ok=True)
+    (tmp_path / "victim" / "keep.txt").write_text("do not touch")
+    (site / "output").symlink_to(tmp_path / "victim")
+    with pytest.raises(VestkaError):
+        build(load_config(site), Options(use_cache=False))
+    assert sorted(p.name for p in (tmp_path / "victim").iterdir()) == ["keep.txt"]
+
+
+def test_an_output_folder_not_made_by_vestka_is_left_alone(tmp_path: Path, make_site) -> None:
+    site = make_site({**_a(), "output/thesis.docx": b"years of work"})
+    with pytest.raises(VestkaError) as caught:
+        build(load_config(site), Options(use_cache=False))
+    assert "not made by Vestka" in str(caught.value)
+    assert (site / "output/thesis.docx").read_bytes() == b"years of work"
+
+
+def test_an_output_folder_containing_the_site_is_refused(tmp_path: Path, make_site) -> None:
+    import dataclasses
+
+    site = make_site(_a())
+    config = dataclasses.replace(load_config(site), output_override=tmp_path)
+    before = snapshot(tmp_path)
+    with pytest.raises(VestkaError):
+        build(config, Options(use_cache=False))
+    assert snapshot(tmp_path) == before

@@ -1,0 +1,439 @@
+"""`vestka serve` without a browser: change classification, request mapping, and a real server.
+
+The HTTP tests start the real command in a child process on 127.0.0.1 and talk to it with
+http.client, which sends paths exactly as written (no normalisation of "..").
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO, article
+
+from generator import watch
+from generator.serve import decorate, display_url, host_warning, is_loopback, locate
+
+SITE_CONFIG = """\
+title: Serve test
+base_url: https://example.org/
+timezone: UTC
+languages:
+  - {code: en, name: English}
+latest_news: 3
+search: false
+"""
+
+
+# --- a real server in a child process -------------------------------------------------------
+
+
+class Running:
+    """`vestka serve` started the way a user starts it; output collected by a reader thread."""
+
+    def __init__(self, site: Path, *args: str, cwd: Path, timeout: float = 60) -> None:
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "generator", "serve", "--site", str(site), *args],
+            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)})
+        threading.Thread(target=self._read, daemon=True).start()
+        match = self.wait_for(r"Serving (http://\S+/)", timeout)
+        self.url = match.group(1)
+        self.port = int(self.url.rsplit(":", 1)[1].strip("/"))
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout: float = 30, after: int = 0) -> re.Match[str]:
+        """The first match of `pattern` in output lines from index `after` on; fails after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.lines[after:]:
+                found = re.search(pattern, line)
+                if found:
+                    return found
+            if self.proc.poll() is not None and not any(re.search(pattern, x) for x in self.lines[after:]):
+                time.sleep(0.2)  # let the reader catch the last lines
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no {pattern!r} in the server output within {timeout} s:\n{self.output}")
+
+    def get(self, path: str, host: str | None = None, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.putrequest(method, path, skip_host=host is not None, skip_accept_encoding=True)
+            if host is not None:
+                conn.putheader("Host", host)
+            conn.endheaders()
+            response = conn.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        finally:
+            conn.close()
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+                raise AssertionError("the server ignored Ctrl+C for 20 s:\n" + self.output) from None
+        return self.proc.returncode
+
+
+def write_site(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in {"config.yaml": SITE_CONFIG, **files}.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def wait_until(check, timeout: float = 20, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not reached within {timeout} s")
+
+
+def listening_address(port: int) -> str | None:
+    """The local address a TCP socket listens on, from /proc/net/tcp (Linux)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            address, port_hex = fields[1].split(":")
+            if int(port_hex, 16) == port and fields[3] == "0A":  # 0A = LISTEN
+                if len(address) == 8:
+                    return socket.inet_ntoa(bytes.fromhex(address)[::-1])
+                return address
+    return None
+
+
+# --- pure parts -----------------------------------------------------------------------------
+
+
+def roots_for(site: Path) -> watch.Roots:
+    return watch.Roots(site, site / "themes" / "default")
+
+
+@pytest.mark.parametrize(("rel", "kind"), [
+    ("config.yaml", watch.Kind.CONFIG),
+    ("content/en/2020/a.md", watch.Kind.CONTENT),
+    ("content/en/2020/photo.jpg", watch.Kind.CONTENT),
+    ("static/logo.svg", watch.Kind.STATIC),
+    ("i18n/en.yaml", watch.Kind.STRINGS),
+    ("themes/default/templates/base.html", watch.Kind.TEMPLATE),
+    ("themes/mine/static/site.css", watch.Kind.STATIC),
+    ("themes/mine/i18n/be.yaml", watch.Kind.STRINGS),
+    ("themes/mine/theme.yaml", watch.Kind.OTHER),
+    ("content/en/.a.md.swp", None),
+    ("content/en/a.md~", None),
+    ("content/.git/index", None),
+    ("content/en/#a.md#", None),
+    ("output/index.html", None),
+    ("README.md", None),
+])
+def test_kind_of_classifies_every_watched_file(rel: str, kind: watch.Kind | None) -> None:
+    assert watch.kind_of(rel) == kind
+
+
+def test_kind_of_drops_files_the_site_ignores() -> None:
+    assert watch.kind_of("content/notes/todo.md", ("notes/*",)) is None
+    assert watch.kind_of("content/en/todo.md", ("notes/*",)) is watch.Kind.CONTENT
+
+
+def test_snapshot_diff_reports_added_changed_and_removed_files_in_one_batch(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site", {"content/en/a.md": "a", "content/en/b.md": "b",
+                                          "static/x.css": "x"})
+    roots = roots_for(site)
+    before = watch.scan(roots)
+    (site / "content/en/a.md").write_text("a changed, and longer")
+    (site / "content/en/b.md").unlink()
+    (site / "content/en/c.md").write_text("c")
+    (site / "content/en/.c.md.swp").write_text("editor junk")
+    after = watch.scan(roots)
+    batch = watch.classify(watch.changed_files(before, after), roots)
+    assert batch.paths == ("content/en/a.md", "content/en/b.md", "content/en/c.md")
+    assert not batch.config_changed
+    assert batch.describe() == "3 files changed (content/en/a.md, content/en/b.md, content/en/c.md)"
+
+
+def test_snapshot_sees_a_save_by_rename_with_same_size_and_time(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site", {"content/en/a.md": "aaaa"})
+    roots = roots_for(site)
+    target = site / "content/en/a.md"
+    before = watch.scan(roots)
+    stat = target.stat()
+    replacement = site / "content/en/.a.md.new"
+    replacement.write_text("bbbb")
+    os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(replacement, target)
+    assert watch.changed_files(before, watch.scan(roots)) == [target]
+
+
+def test_config_change_asks_for_a_config_reload(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site", {})
+    batch = watch.classify([site / "config.yaml", site / "output" / "index.html"], roots_for(site))
+    assert batch.paths == ("config.yaml",)
+    assert batch.config_changed
+    assert batch.merged(watch.Batch()).paths == ("config.yaml",)
+
+
+def test_scan_survives_a_symlink_loop(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site", {"content/en/a.md": "a"})
+    (site / "content" / "en" / "loop").symlink_to(site / "content")
+    snapshot = watch.scan(roots_for(site))
+    assert site / "content/en/a.md" in snapshot
+
+
+def test_locate_refuses_paths_outside_the_preview(tmp_path: Path) -> None:
+    root = tmp_path / "preview"
+    (root / "en").mkdir(parents=True)
+    (root / "index.html").write_text("home")
+    (root / "en" / "index.html").write_text("en")
+    (tmp_path / "secret.txt").write_text("secret")
+    (root / "out-link.txt").symlink_to(tmp_path / "secret.txt")
+    (root / "out-dir").symlink_to(tmp_path)
+    (root / "in-link.html").symlink_to(root / "index.html")
+    assert locate(root, "") == ("file", (root / "index.html").resolve())
+    assert locate(root, "en/") == ("file", (root / "en" / "index.html").resolve())
+    assert locate(root, "en") == ("redirect", None)
+    assert locate(root, "in-link.html") == ("file", (root / "index.html").resolve())
+    for bad in ["../secret.txt", "en/../../secret.txt", "out-link.txt", "out-dir/secret.txt", "out-dir/",
+                "..\\secret.txt", "index.html\x00.png", ".vestka-manifest.json", "./index.html"]:
+        assert locate(root, bad) == ("missing", None), bad
+
+
+def test_decorate_adds_external_scripts_and_the_banner() -> None:
+    page = b"<!doctype html><html><head><title>t</title></HEAD><body class='x'><p>hi</p></body></html>"
+    out = decorate(page, port=8123, token="ab.3", problems=("content/en/a.md:3: error: bad <yaml>",))
+    text = out.decode()
+    assert '<script src="/livereload.js?port=8123"></script>' in text
+    assert '<script src="/.vestka/live.js?gen=ab.3"></script></HEAD>' in text
+    assert "<body class='x'><div id=\"vestka-build-error\"" in text
+    assert "content/en/a.md:3: error: bad &lt;yaml&gt;" in text
+    assert "<script>" not in text  # the theme's CSP forbids inline scripts
+    plain = decorate(b"<p>no head</p>", port=1, token="t", problems=())
+    assert plain.startswith(b'<link rel="stylesheet"') and plain.endswith(b"<p>no head</p>")
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("[::1]", True), ("localhost", True),
+    ("0.0.0.0", False), ("::", False), ("192.0.2.10", False),
+])
+def test_non_loopback_hosts_get_a_warning(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+    warning = host_warning(host)
+    assert (warning is None) is loopback
+    if warning:
+        assert host in warning and "drafts" in warning
+
+
+def test_display_url_is_one_a_browser_can_open() -> None:
+    assert display_url("127.0.0.1", 8000) == "http://127.0.0.1:8000/"
+    assert display_url("0.0.0.0", 8000) == "http://127.0.0.1:8000/"
+    assert display_url("::1", 8001) == "http://[::1]:8001/"
+
+
+# --- the real server ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, Path]]:
+    base = tmp_path_factory.mktemp("serve")
+    (base / "secret.txt").write_text("TOP-SECRET outside the site")
+    site = write_site(base / "site", {
+        "content/en/2020/hello.md": article("Hello", "2020-01-02T10:00:00Z", "Hello body."),
+        "content/en/2020/draft.md": article("Hidden draft", "2020-01-03T10:00:00Z", "Draft body.", draft=True),
+        "static/robots.txt": "User-agent: *\n",
+    })
+    (site / "content" / "en" / "leak.md").symlink_to(base / "secret.txt")
+    running = Running(site, "--port", "0", cwd=base)
+    yield running, site
+    assert running.stop() == 0
+
+
+TRAVERSALS = [
+    "/../secret.txt", "/../../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/..%2fsecret.txt",
+    "/%2e%2e%2fsecret.txt", "/en/..%2f..%2f..%2f..%2fsecret.txt", "/en/%2e%2e/%2e%2e/%2e%2e/secret.txt",
+    "/..%5csecret.txt", "/%2e%2e%5c%2e%2e%5csecret.txt", "/%252e%252e/secret.txt", "//etc/passwd",
+    "/%2fetc%2fpasswd", "/static/..%2f..%2f..%2f..%2fsecret.txt", "/index.html%00.txt",
+    "/.vestka-manifest.json", "/%2evestka-manifest.json",
+]
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_traversal_attempts_never_leave_the_preview(served: tuple[Running, Path], path: str) -> None:
+    running, _ = served
+    status, _, body = running.get(path)
+    assert status in (400, 404), (path, status)
+    assert b"TOP-SECRET" not in body and b"root:" not in body
+
+
+def test_symlinks_pointing_out_are_not_followed(served: tuple[Running, Path]) -> None:
+    running, site = served
+    preview = site / ".vestka-cache" / "preview" / "0"
+    assert (preview / "index.html").is_file()
+    (preview / "planted.txt").symlink_to(site.parent / "secret.txt")
+    (preview / "planted-dir").symlink_to(site.parent)
+    try:
+        for path in ("/planted.txt", "/planted-dir/secret.txt", "/en/2020/01/leak/", "/en/leak/"):
+            status, _, body = running.get(path)
+            assert status == 404, path
+            assert b"TOP-SECRET" not in body
+    finally:
+        (preview / "planted.txt").unlink(missing_ok=True)
+        (preview / "planted-dir").unlink(missing_ok=True)
+
+
+def test_pages_are_served_with_reload_scripts_and_no_caching(served: tuple[Running, Path]) -> None:
+    running, _ = served
+    status, headers, body = running.get("/en/")
+    assert status == 200
+    assert headers["cache-control"] == "no-store"
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert f'<script src="/livereload.js?port={running.port}"></script>'.encode() in body
+    assert b"Hello" in body and b"Hidden draft" not in body
+    assert running.get("/static/robots.txt")[1]["content-type"] == "text/plain; charset=utf-8"
+    status, headers, body = running.get("/en/", method="HEAD")
+    assert status == 200 and body == b"" and int(headers["content-length"]) > 0
+    assert running.get("/livereload.js")[0] == 200
+    assert running.get("/.vestka/live.js")[0] == 200
+
+
+def test_folder_without_slash_redirects_inside_the_site(served: tuple[Running, Path]) -> None:
+    running, _ = served
+    status, headers, _ = running.get("/en?x=1")
+    assert status == 302 and headers["location"] == "/en/?x=1"
+
+
+def test_missing_page_is_a_404_with_the_sites_page(served: tuple[Running, Path]) -> None:
+    running, _ = served
+    status, _, body = running.get("/en/2031/no-such-page/")
+    assert status == 404
+    assert b"kind-404" in body and b"/livereload.js" in body
+
+
+def test_foreign_host_names_are_refused(served: tuple[Running, Path]) -> None:
+    # A page elsewhere could resolve its own name to 127.0.0.1 (DNS rebinding) and read drafts.
+    running, _ = served
+    assert running.get("/en/", host="attacker.example")[0] == 403
+    assert running.get("/en/", host=f"attacker.example:{running.port}")[0] == 403
+    assert running.get("/en/", host=f"localhost:{running.port}")[0] == 200
+    assert running.get("/en/", host=f"127.0.0.1:{running.port}")[0] == 200
+
+
+def test_binds_to_loopback_by_default(served: tuple[Running, Path]) -> None:
+    running, site = served
+    assert running.url.startswith("http://127.0.0.1:")
+    address = listening_address(running.port)
+    assert address == "127.0.0.1", address
+    assert "other machines" not in running.output  # no bind-address warning on loopback
+    assert not (site / "output").exists()  # the preview never writes into output/
+
+
+def test_taken_port_moves_to_the_next_free_one_and_says_so(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site", {"content/en/a.md": article("A", "2020-01-01T00:00:00Z")})
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        taken = blocker.getsockname()[1]
+        running = Running(site, "--port", str(taken), cwd=tmp_path)
+        try:
+            assert f"Port {taken} is in use; using port {running.port} instead." in running.output
+            assert running.port != taken
+            assert running.get("/en/")[0] == 200
+        finally:
+            assert running.stop() == 0
+    assert "Stopped." in running.output
+
+
+def test_drafts_reach_the_preview_but_never_output(tmp_path: Path, build_site) -> None:
+    site = write_site(tmp_path / "site", {
+        "content/en/2020/a.md": article("Public", "2020-01-01T00:00:00Z"),
+        "content/en/2020/d.md": article("Secret plan", "2020-01-02T00:00:00Z", draft=True),
+    })
+    running = Running(site, "--port", "0", "--drafts", cwd=tmp_path)
+    try:
+        status, _, body = running.get("/en/")
+        assert status == 200 and b"Secret plan" in body
+        assert not (site / "output").exists()
+    finally:
+        assert running.stop() == 0
+    build_site(site)
+    built = "".join(p.read_text(encoding="utf-8") for p in (site / "output").rglob("*.html"))
+    assert "Public" in built and "Secret plan" not in built
+
+
+def test_two_servers_on_one_site_use_separate_preview_folders(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site", {"content/en/a.md": article("A", "2020-01-01T00:00:00Z")})
+    first = Running(site, "--port", "0", cwd=tmp_path)
+    try:
+        second = Running(site, "--port", "0", "--drafts", cwd=tmp_path)
+        try:
+            assert first.get("/en/")[0] == 200 and second.get("/en/")[0] == 200
+            previews = sorted(p.name for p in (site / ".vestka-cache" / "preview").iterdir() if p.is_dir())
+            assert previews == ["0", "1"]
+        finally:
+            assert second.stop() == 0
+    finally:
+        assert first.stop() == 0
+
+
+def test_a_broken_file_is_reported_in_the_terminal_and_on_every_page(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site", {"content/en/2020/a.md": article("Alpha", "2020-01-01T00:00:00Z")})
+    running = Running(site, "--port", "0", cwd=tmp_path)
+    try:
+        mark = len(running.lines)
+        (site / "content/en/2020/b.md").write_text("---\ntitle: [oops\ndate: 2020-01-02\n---\nBody\n")
+        running.wait_for(r"content/en/2020/b\.md:\d+: error: ", after=mark)
+        status, _, body = running.get("/en/")
+        assert status == 200 and b"Alpha" in body  # the last good site stays
+        assert re.search(rb'id="vestka-build-error".*content/en/2020/b\.md:\d+: error: ', body, re.S)
+        mark = len(running.lines)
+        (site / "content/en/2020/b.md").write_text(article("Beta", "2020-01-02T00:00:00Z"))
+        running.wait_for(r"rebuilt in .*the build works again", after=mark)
+        status, _, body = running.get("/en/")
+        assert b"vestka-build-error" not in body and b"Beta" in body
+    finally:
+        assert running.stop() == 0
+
+
+def test_requests_during_a_rebuild_get_the_new_site(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site", {"content/en/2020/a.md": article("Alpha", "2020-01-01T00:00:00Z")})
+    running = Running(site, "--port", "0", cwd=tmp_path)
+    try:
+        (site / "content/en/2020/a.md").write_text(article("Alpha two", "2020-01-01T00:00:00Z"))
+        deadline = time.monotonic() + 20
+        while b"Alpha two" not in running.get("/en/")[2]:
+            assert time.monotonic() < deadline, running.output
+            time.sleep(0.02)
+        # Once a page shows the change, no later request may show the old version again.
+        for _ in range(20):
+            assert b"Alpha two" in running.get("/en/")[2]
+    finally:
+        assert running.stop() == 0
