@@ -111,6 +111,7 @@ class Server:
 def measure(site: Path, saves: int, start_timeout: float, save_timeout: float) -> dict:
     from playwright.sync_api import sync_playwright
 
+    site = site.resolve()
     source, url_path = newest_article(site)
     original = source.read_text(encoding="utf-8")
     started = time.perf_counter()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from generator import urls
 from generator.assemble import list_url
@@ -125,6 +126,7 @@ class Renderer:
         self._templates: dict[str, jinja2.Template] = {}
         self.root_path = urls.base_path(config.base_url)
         self._page_keys: dict[str, str] = {}
+        self._fragments: dict[tuple[Any, ...], Markup] = {}
         self._sidebar_keys: dict[str, str] = {}
 
     def template(self, name: str) -> jinja2.Template:
@@ -246,9 +248,35 @@ class Renderer:
                 "error", f"templates/{name}", _template_line(exc), f"{type(exc).__name__}: {exc}")]) from None
         return OutputFile(job.output_path, html.encode("utf-8"), sources=sources)
 
+    # --- fragments shared by many pages ---------------------------------------------------
+    # Links are relative, so a fragment is the same on every page at the same folder depth:
+    # the "Latest news" sidebar of a language and a list item are rendered once per depth,
+    # not once per page (an archive has thousands of pages showing the same ten items).
+
+    def fragment_sidebar(self, lang: str, current: str, exclude: str | None, absolute: bool) -> Markup:
+        latest = self.site.latest.get(lang, ())
+        shown = exclude if exclude in latest[: self.config.latest_news] else None
+        key = ("sidebar", lang, urls.depth(current), shown, absolute)
+        found = self._fragments.get(key)
+        if found is None:
+            context = self.base_context(lang, current, "fragment", absolute)
+            context["latest_news"] = self.views.latest(lang, exclude=shown)
+            found = self._fragments[key] = Markup(self.template("partials/sidebar.html").render(context))
+        return found
+
+    def fragment_item(self, item: dict[str, Any], lang: str, current: str, absolute: bool) -> Markup:
+        key = ("item", item["source"], urls.depth(current), absolute)
+        found = self._fragments.get(key)
+        if found is None:
+            context = self.base_context(lang, current, "fragment", absolute)
+            context["item"] = item
+            found = self._fragments[key] = Markup(self.template("partials/article_item.html").render(context))
+        return found
+
     # --- context --------------------------------------------------------------------------
 
-    def base_context(self, lang: str, current: str, kind: str, absolute_links: bool = False) -> dict[str, Any]:
+    def base_context(self, lang: str, current: str, kind: str, absolute_links: bool = False,
+                     exclude: str | None = None) -> dict[str, Any]:
         portable = self.config.portable
         root = self.root_path
 
@@ -286,12 +314,18 @@ class Renderer:
             "t": t,
             "format_date": lambda value, pattern=None: strings.date(value, lang, pattern),
             "show_drafts": self.show_drafts,
+            "alternates": [],
+            "x_default": "",
+            "sidebar_html": lambda: self.fragment_sidebar(lang, current, exclude, absolute_links),
+            "item_html": lambda item: self.fragment_item(item, lang, current, absolute_links),
         }
 
     def _render_article(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
         page = self.site.pages[job.ref]
         body = self.bodies[page.source]
-        context = self.base_context(page.lang, page.url_path, job.kind)
+        context = self.base_context(page.lang, page.url_path, job.kind, exclude=page.source)
+        context["alternates"] = self.views.article_alternates(page)
+        context["x_default"] = self.views.x_default(context["alternates"])
         older, newer = self.site.neighbours.get(page.source, (None, None))
         context.update(
             article=self.views.article(page.source),
@@ -321,6 +355,8 @@ class Renderer:
         if listing.kind == "month":
             year, month = listing.key.split("/")
             view["title"] = self.strings.month(int(year), int(month), listing.lang)
+        context["alternates"] = self.views.alternates(listing.lang, listing.kind, listing.key)
+        context["x_default"] = self.views.x_default(context["alternates"])
         context.update(
             listing=view,
             articles=[self.views.article(s) for s in chunk],
@@ -333,6 +369,8 @@ class Renderer:
     def _index(self, job: Job, kind: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         code = job.ref
         context = self.base_context(code, job.url_path, kind)
+        context["alternates"] = self.views.alternates(code, kind)
+        context["x_default"] = self.views.x_default(context["alternates"])
         context.update(latest_news=self.views.latest(code), language_links=self.views.language_links(code, kind))
         return context, [self.views.listing(item) for item in self.site.listings[(code, {"tags": "tag", "authors": "author"}.get(kind, "year"))]]
 
@@ -361,6 +399,8 @@ class Renderer:
 
     def _render_search(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
         context = self.base_context(job.ref, job.url_path, "search")
+        context["alternates"] = self.views.alternates(job.ref, "search")
+        context["x_default"] = self.views.x_default(context["alternates"])
         context.update(latest_news=self.views.latest(job.ref), language_links=self.views.language_links(job.ref, "search"))
         return "search.html", context, ()
 

@@ -46,7 +46,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from generator import watch
 from generator.build import Options, build
 from generator.config import Config, load_config
-from generator.errors import Problem, VestkaError
+from generator.errors import ConfigError, Problem, VestkaError
 from generator.render import builtin_theme_dir
 
 #: Ports tried after the one asked for when it is taken.
@@ -219,6 +219,8 @@ class _State:
     idle: asyncio.Event = field(default_factory=asyncio.Event)
     clients: set[WebSocketHandler] = field(default_factory=set)
     loopback_only: bool = True
+    #: config.yaml failed to load; the previous config is in use until it loads again.
+    config_broken: bool = False
 
     @property
     def token(self) -> str:
@@ -316,7 +318,8 @@ class _Preview:
         started = time.perf_counter()
         stamp = time.strftime("%H:%M:%S")
         options = dataclasses.replace(self.options, progress=self._progress)
-        reload_config = batch.config_changed
+        # Also after a failed load: a later save elsewhere must not hide a still broken config.yaml.
+        reload_config = batch.config_changed or state.config_broken
         config = state.config
 
         def work() -> tuple[Config, Any]:
@@ -337,6 +340,7 @@ class _Preview:
         except Exception as exc:  # any failure, ours or a bug, must leave the server running
             was_broken = bool(state.problems)
             state.problems = problem_lines(exc)
+            state.config_broken = reload_config and isinstance(exc, ConfigError)
             what = f"{batch.describe()}: " if batch else ""
             self.say(f"[{stamp}] {what}build failed{' again' if was_broken else ''}; the last good preview stays.")
             for line in state.problems:
@@ -346,6 +350,7 @@ class _Preview:
         else:
             recovered = bool(state.problems)
             state.problems = ()
+            state.config_broken = False
             state.good = True
             seconds = time.perf_counter() - started
             self._report(stamp, batch, result.problems, seconds, recovered)
@@ -559,7 +564,7 @@ class _SiteHandler(_BaseHandler):
         is_page = found is None or found.suffix == ".html"
         if is_page and not state.good:  # no build of this run worked yet: nothing good to show
             self.set_status(500)
-            self._send_page(page_shell("Build failed", ""), found_html=True)
+            self._send_page(page_shell("Build failed", ""))
             return
         if found is None:
             self.set_status(404)
@@ -568,25 +573,24 @@ class _SiteHandler(_BaseHandler):
                 body = not_found.read_bytes()
             except OSError:
                 body = page_shell("Not found", f"<h1>Not found</h1><p>{html.escape(self.request.path)}</p>")
-            self._send_page(body, found_html=True)
+            self._send_page(body)
             return
         try:
             data = found.read_bytes()
         except OSError:  # swapped away between locate() and here; the next reload has it
             self.set_status(404)
-            self._send_page(page_shell("Not found", "<h1>Not found</h1>"), found_html=True)
+            self._send_page(page_shell("Not found", "<h1>Not found</h1>"))
             return
         if found.suffix == ".html":
-            self._send_page(data, found_html=True)
+            self._send_page(data)
             return
-        kind_type, encoding = mimetypes.guess_type(found.name)
-        if kind_type and (kind_type.startswith("text/") or kind_type in ("application/javascript",
-                                                                          "application/json")):
-            kind_type += "; charset=utf-8"
-        self.set_header("Content-Type", kind_type or "application/octet-stream")
+        content_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
+            content_type += "; charset=utf-8"  # the build writes UTF-8
+        self.set_header("Content-Type", content_type)
         self.finish(data)  # tornado leaves the body out of HEAD answers
 
-    def _send_page(self, data: bytes, *, found_html: bool) -> None:
+    def _send_page(self, data: bytes) -> None:
         state = self.state
         self.set_header("Content-Type", "text/html; charset=utf-8")
         body = decorate(data, port=state.port, token=state.token, problems=state.problems)

@@ -92,6 +92,35 @@ class Views:
             out.append({"lang": language.code, "name": language.name, "url": url, "current": language.code == lang})
         return out
 
+    def alternates(self, lang: str, kind: str, key: str = "") -> list[dict[str, Any]]:
+        """The same page in every language that has it (for hreflang); empty when only one has it."""
+        out = []
+        for language in self.config.languages:
+            url = self._same_kind_url(language.code, kind, key)
+            if self._equivalent(language.code, kind, key, url):
+                out.append({"lang": language.code, "url": url})
+        return out if len(out) > 1 else []
+
+    def article_alternates(self, page: Page) -> list[dict[str, Any]]:
+        group = [page.source, *translations_of(self.site, page)]
+        if len(group) < 2:
+            return []
+        order = {code: i for i, code in enumerate(self.config.language_codes)}
+        pages = sorted((self.site.pages[s] for s in group), key=lambda p: order.get(p.lang, 0))
+        return [{"lang": p.lang, "url": p.url_path} for p in pages]
+
+    def x_default(self, alternates: list[dict[str, Any]]) -> str:
+        """The page for readers whose language is none of the alternates: the default language's."""
+        for item in alternates:
+            if item["lang"] == self.config.default_language:
+                return item["url"]
+        return alternates[0]["url"] if alternates else ""
+
+    def _equivalent(self, code: str, kind: str, key: str, url: str) -> bool:
+        if kind in ("year", "month"):
+            return key in self._archive_keys(code, kind)
+        return kind not in ("tag", "author")  # a tag of one language is not a translation of another's
+
     def _same_kind_url(self, code: str, kind: str, key: str) -> str:
         home = list_url(code)
         if kind in ("home", "tag", "author"):

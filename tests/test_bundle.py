@@ -6,11 +6,12 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from theme_support import build_sample
+from theme_support import REPO, build_sample
 
 from generator.bundle import BundleError, site_files, write_bundle
 
@@ -64,9 +65,10 @@ def test_sha256sum_verifies_the_zip_and_the_unpacked_copy(sample: Path, tmp_path
     assert article.relative_to(copy).as_posix() in done.stdout
 
 
-def test_bundle_is_byte_identical_across_builds_and_times(sample: Path, tmp_path: Path) -> None:
-    first = write_bundle(sample, tmp_path / "a" / "site.zip")
+def test_bundle_is_byte_identical_across_builds_and_times(tmp_path: Path) -> None:
+    once = build_sample(tmp_path / "built")
     again = build_sample(tmp_path / "rebuilt")
+    first = write_bundle(once, tmp_path / "a" / "site.zip")
     for path in again.rglob("*"):
         os.utime(path, (1_000_000_000, 1_000_000_000))  # other timestamps must not show
     os.chmod(again / "index.html", 0o600)              # nor another umask
@@ -116,3 +118,17 @@ def test_links_and_bookkeeping_stay_out(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "s.zip") as archive:
         assert archive.namelist() == ["s/en/ünicode page.html", "s/index.html", "s/SHA256SUMS"]
         assert archive.getinfo("s/en/ünicode page.html").flag_bits & 0x800  # names stored as UTF-8
+
+
+def test_build_command_writes_the_zip(tmp_path: Path) -> None:
+    vestka = Path(sys.executable).with_name("vestka")
+    zip_path = tmp_path / "dist" / "viasna.zip"
+    command = [str(vestka), "build", "--site", str(REPO), "--output", str(tmp_path / "out"), "--no-cache",
+               "--zip", str(zip_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
+    assert digest in done.stdout
+    assert (tmp_path / "dist" / "viasna.zip.sha256").read_text() == f"{digest}  viasna.zip\n"
+    with zipfile.ZipFile(zip_path) as archive:
+        assert "viasna/index.html" in archive.namelist() and "viasna/SHA256SUMS" in archive.namelist()

@@ -30,8 +30,10 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
-    return {p.relative_to(folder).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir",
-                                               p.stat().st_mtime_ns)
+    # Files keep their bytes and modification time; folders only have to exist (a rebuild swaps
+    # in the folder tree of the build before last, whose folders have times of their own).
+    return {p.relative_to(folder).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            if p.is_file() else ("dir", 0)
             for p in sorted(folder.rglob("*"))}
 
 

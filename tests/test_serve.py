@@ -437,3 +437,24 @@ def test_requests_during_a_rebuild_get_the_new_site(tmp_path: Path) -> None:
             assert b"Alpha two" in running.get("/en/")[2]
     finally:
         assert running.stop() == 0
+
+
+def test_a_broken_config_stays_reported_until_config_yaml_is_fixed(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site", {"content/en/2020/a.md": article("Alpha", "2020-01-01T00:00:00Z")})
+    running = Running(site, "--port", "0", cwd=tmp_path)
+    try:
+        mark = len(running.lines)
+        (site / "config.yaml").write_text(SITE_CONFIG + "latest_news: many\n")
+        running.wait_for(r"config\.yaml:\d+: error: ", after=mark)
+        mark = len(running.lines)
+        (site / "content/en/2020/a.md").write_text(article("Alpha two", "2020-01-01T00:00:00Z"))
+        running.wait_for(r"build failed again", after=mark)  # a content save does not hide it
+        body = running.get("/en/")[2]
+        assert re.search(rb'id="vestka-build-error".*config\.yaml:\d+: error: ', body, re.S)
+        mark = len(running.lines)
+        (site / "config.yaml").write_text(SITE_CONFIG.replace("Serve test", "Renamed archive"))
+        running.wait_for(r"the build works again", after=mark)
+        body = running.get("/en/")[2]
+        assert b"vestka-build-error" not in body and b"Renamed archive" in body and b"Alpha two" in body
+    finally:
+        assert running.stop() == 0
