@@ -23,7 +23,7 @@ from generator.config import Config
 from generator.errors import ContentError, Problem, Report, sort_problems
 from generator.i18n import Strings
 from generator.markup import MarkdownRenderer
-from generator.model import BuildResult, OutputFile, Page, RenderedBody, Site
+from generator.model import BuildResult, OutputFile, Page, RenderedBody, Site, SourceFile
 from generator.parallel import ordered_imap, ordered_map
 from generator.read import read_source
 from generator.render import Renderer, make_environment, templates_fingerprint, theme_dirs
@@ -93,6 +93,7 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
     with timer("render"):
         strings = Strings([d / "i18n" for d in reversed(theme_dirs(config))] + [config.site_dir / "i18n"], config)
         renderer = Renderer(site, bodies, config, strings, make_environment(config), show_drafts=options.drafts)
+        renderer.job_list = list(renderer.jobs())
         pages_out, keys = render_outputs(renderer, config, state, serial=not writing, progress=options.progress)
         outputs: list[OutputFile] = []
     with timer("feeds"):
@@ -101,7 +102,12 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
         outputs += search.search_fallback_index(site, bodies, config)
         outputs += [OutputFile(f"{a.rel_path}", copy_from=a.path, sources=(f"content/{a.rel_path}",))
                     for a in found.assets]
-        outputs += [OutputFile(f"static/{rel}", copy_from=f.path) for rel, f in static.items()]
+        outputs += [OutputFile(f"static/{rel}", copy_from=f.path, sources=(_static_source(f, config),))
+                    for rel, f in static.items()]
+        claims = [(job.output_path, renderer.job_source(job)) for job in renderer.job_list]
+        claims += [(item.path, item.sources[0] if item.copy_from is not None and item.sources
+                    else f"the generated file {item.path}") for item in outputs]
+        report.extend(write.check_claims(claims))
         report.extend(strings.problems)
         if not writing:
             report.extend(strings.missing_problems())
@@ -131,7 +137,7 @@ def render_outputs(renderer: Renderer, config: Config, state: page_cache.OutputS
     Pages are yielded as they are rendered (on all cores), so the write stage can store them
     one by one instead of holding a whole archive's HTML in memory.
     """
-    jobs = list(renderer.jobs())
+    jobs = renderer.job_list
     common = f"{config.fingerprint()}|{templates_fingerprint(config)}"
     keys = {job.output_path: renderer.job_key(job, common) for job in jobs}
     reuse = state.reusable(keys, config.output_dir)
@@ -154,6 +160,13 @@ def render_outputs(renderer: Renderer, config: Config, state: page_cache.OutputS
             yield item
 
     return in_order(), keys
+
+
+def _static_source(source: SourceFile, config: Config) -> str:
+    try:
+        return source.path.relative_to(config.site_dir).as_posix()
+    except ValueError:
+        return f"the theme's static/{source.rel_path}"
 
 
 def _index_search(folder: Path, config: Config, result: BuildResult) -> list[str]:

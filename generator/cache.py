@@ -8,6 +8,7 @@ SHA-256 of its payload; one that does not match is ignored and rebuilt.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -130,13 +131,43 @@ def load_blob(path: Path, fingerprint: str) -> tuple[dict[str, Any] | None, str]
     return data, ""
 
 
-def save_blob(path: Path, fingerprint: str, data: dict[str, Any]) -> None:
-    """Write a cache file atomically, with a checksum of its payload."""
+def save_blob(path: Path, fingerprint: str, data: dict[str, Any]) -> bool:
+    """Write a cache file atomically, with a checksum of its payload; False when it cannot be.
+
+    A cache that cannot be written (a full disk, a read-only site, a file named .vestka-cache)
+    only makes the next build slower: it never fails this one.
+    """
     payload = pickle.dumps({**data, "fingerprint": fingerprint}, protocol=pickle.HIGHEST_PROTOCOL)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(_MAGIC + hashlib.sha256(payload).hexdigest().encode("ascii") + payload)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_dead_temporaries(path.parent)
+        tmp.write_bytes(_MAGIC + hashlib.sha256(payload).hexdigest().encode("ascii") + payload)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False
+    return True
+
+
+def _remove_dead_temporaries(folder: Path) -> None:
+    """Remove temporary files left by builds that were killed while saving (NAME.PID.tmp)."""
+    for leftover in folder.glob("*.tmp"):
+        pid = leftover.name.rsplit(".", 2)[-2] if leftover.name.count(".") >= 2 else ""
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _body_key(page: Page) -> str:

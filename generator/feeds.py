@@ -9,6 +9,7 @@ feed unreadable. The output is deterministic: no build time, entries newest firs
 
 from __future__ import annotations
 
+import html
 import mimetypes
 import re
 from collections.abc import Callable
@@ -244,7 +245,8 @@ def rss_xml(feed: Feed) -> bytes:
         lines += [f"    <dc:creator>{x(name)}</dc:creator>" for name in e.authors]
         lines += [f"    <category>{x(tag)}</category>" for tag in e.tags]
         if e.summary:
-            lines.append(f"    <description>{x(e.summary)}</description>")
+            # Readers take an RSS description as HTML: the plain-text summary is escaped for HTML first.
+            lines.append(f"    <description>{x(html.escape(e.summary, quote=False))}</description>")
         if e.content_html:
             lines.append(f"    <content:encoded>{x(e.content_html)}</content:encoded>")
         lines.append("  </item>")

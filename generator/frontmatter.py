@@ -31,6 +31,8 @@ _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 MAX_ALIASES = 100
 #: Deeper nesting than this is refused: nothing in front matter needs it.
 MAX_DEPTH = 20
+#: More values than this, counting what aliases repeat, is refused.
+MAX_EXPANDED = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,26 +115,45 @@ def parse_yaml(yaml_text: str, file: str, line_offset: int) -> dict[str, Any]:
 
 
 def _refuse_bombs(yaml_text: str, file: str, line_offset: int) -> None:
-    """Count alias uses and nesting with the event parser, which expands nothing."""
+    """Refuse alias bombs and deep nesting, using the event parser, which expands nothing.
+
+    Each value's expanded size is counted (an alias counts as everything its anchor holds), so
+    "billion laughs" is refused however few aliases it takes, before anything is built.
+    """
     aliases = 0
-    level = 0
+    sizes: dict[str, int] = {}
+    stack: list[tuple[str | None, int]] = [(None, 0)]  # (anchor, nodes so far) per open collection
+
+    def refuse(event: yaml.Event, message: str) -> FrontMatterError:
+        return FrontMatterError(Problem("error", file, event.start_mark.line + 1 + line_offset, message,
+                                        "write the values out instead of repeating anchors (a YAML 'bomb' "
+                                        "expands a few lines into millions of values)"))
+
     try:
         for event in yaml.parse(yaml_text, Loader=_Loader):
             if isinstance(event, yaml.AliasEvent):
                 aliases += 1
                 if aliases > MAX_ALIASES:
-                    line = event.start_mark.line + 1 + line_offset
-                    raise FrontMatterError(Problem("error", file, line,
-                                                   f"front matter uses YAML aliases more than {MAX_ALIASES} times",
-                                                   "write the values out; repeated aliases can make a "
-                                                   "'billion laughs' bomb"))
+                    raise refuse(event, f"front matter uses YAML aliases more than {MAX_ALIASES} times")
+                anchor, count = stack[-1]
+                stack[-1] = (anchor, count + sizes.get(event.anchor, 1))
+            elif isinstance(event, yaml.ScalarEvent):
+                anchor, count = stack[-1]
+                stack[-1] = (anchor, count + 1)
+                if event.anchor:
+                    sizes[event.anchor] = 1
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                level += 1
-                if level > MAX_DEPTH:
-                    raise FrontMatterError(Problem("error", file, event.start_mark.line + 1 + line_offset,
-                                                   f"front matter is nested more than {MAX_DEPTH} levels deep"))
+                stack.append((event.anchor, 1))
+                if len(stack) - 1 > MAX_DEPTH:
+                    raise refuse(event, f"front matter is nested more than {MAX_DEPTH} levels deep")
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                level -= 1
+                anchor, count = stack.pop()
+                if anchor:
+                    sizes[anchor] = count
+                parent_anchor, parent_count = stack[-1]
+                stack[-1] = (parent_anchor, parent_count + count)
+            if stack[-1][1] > MAX_EXPANDED or sum(c for _, c in stack) > MAX_EXPANDED:
+                raise refuse(event, f"front matter expands to more than {MAX_EXPANDED:,} values")
     except yaml.YAMLError:
         return  # the full parse reports it with its line
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import reprlib
 import unicodedata
 from collections.abc import Callable
 from datetime import tzinfo
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from generator import frontmatter, urls
@@ -25,6 +27,11 @@ KNOWN_KEYS = frozenset({
     "title", "date", "updated", "lang", "slug", "tags", "authors", "author", "summary", "image",
     "draft", "translation_key", "aliases", "source", "template",
 })
+_WEB_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = 60
+_SHORT.maxother = 60
+_SHORT.maxlevel = 2
 _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\.html$")
 #: Control characters that have no place in text (tab and newline are kept); invalid in XML feeds too.
 _BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -42,6 +49,7 @@ def read_page(rel_path: str, text: str, config: Config, tz: tzinfo | None = None
         return None, [exc.problem]
     data = parts.data
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     tz = tz or ZoneInfo(config.timezone)
 
     def bad(key: str, message: str, hint: str = "") -> None:
@@ -65,13 +73,13 @@ def read_page(rel_path: str, text: str, config: Config, tz: tzinfo | None = None
     else:
         date = frontmatter.to_datetime(data["date"], tz)
         if date is None:
-            bad("date", f"cannot read date {str(data['date'])[:60]!r}",
+            bad("date", f"cannot read date {_show(data['date'])}",
                 "write it as ISO 8601, e.g. 2011-03-14 or 2011-03-14T16:32:26+02:00")
     updated = None
     if data.get("updated") is not None:
         updated = frontmatter.to_datetime(data["updated"], tz)
         if updated is None:
-            bad("updated", f"cannot read updated date {str(data['updated'])[:60]!r}",
+            bad("updated", f"cannot read updated date {_show(data['updated'])}",
                 "write it as ISO 8601, e.g. 2011-03-15T10:00:00+02:00")
 
     parts_of_path = rel_path.split("/")[1:]  # below content/
@@ -94,12 +102,16 @@ def read_page(rel_path: str, text: str, config: Config, tz: tzinfo | None = None
             authors = _list(data, "author", bad)
     tags = tuple(_clean_text(t) for t in tags if _clean_text(t))
     authors = tuple(_clean_text(a) for a in authors if _clean_text(a))
-    aliases = _list(data, "aliases", bad)
-    for alias in aliases:
-        if not alias.startswith("/") or urls.check_url_path(alias.split("?")[0].split("#")[0]):
-            bad("aliases", f"alias {alias!r} is not a safe site path",
+    aliases = []
+    for alias in _list(data, "aliases", bad):
+        # Old URLs are often percent-encoded (Cyrillic, spaces): the file must carry the decoded name.
+        path = unquote(alias.split("?")[0].split("#")[0])
+        problem = "must start with '/'" if not path.startswith("/") else urls.check_url_path(path)
+        if problem:
+            bad("aliases", f"alias {alias[:200]!r} is not a safe site path: {problem}",
                 "write old URLs as paths from the site root, such as /en/news/15782")
-    aliases = tuple(a for a in aliases if a.startswith("/") and not urls.check_url_path(a.split("?")[0].split("#")[0]))
+        else:
+            aliases.append(path)
 
     draft = data.get("draft", False)
     if not isinstance(draft, bool):
@@ -119,13 +131,20 @@ def read_page(rel_path: str, text: str, config: Config, tz: tzinfo | None = None
         bad("template", f"template {strings['template']!r} must be a .html file name of the theme")
         strings["template"] = ""
 
+    if strings["source"] and not _WEB_URL.match(strings["source"]):
+        # Not fatal (imports bring odd values), but never a link that could run anything.
+        warnings.append(Problem("warning", file, frontmatter.key_line(parts.yaml_text, "source", 1),
+                                f"source {strings['source'][:200]!r} is not a web address; it is left out",
+                                "write the original URL of the article, starting with http:// or https://"))
+        strings["source"] = ""
+
     stem = parts_of_path[-1].rsplit(".", 1)[0] if parts_of_path else "untitled"
     slug = urls.slugify(strings["slug"] or stem, lang, config.slugs)
     below_lang = parts_of_path[1:] if folder_lang else parts_of_path
     section = below_lang[0] if len(below_lang) > 1 and not below_lang[0].isdigit() else "news"
     kind = "page" if section in config.page_sections else "article"
     if problems or date is None:
-        return None, problems
+        return None, problems + warnings
 
     values = {"lang": lang, "year": f"{date.year:04d}", "month": f"{date.month:02d}", "day": f"{date.day:02d}",
               "slug": slug, "section": urls.slugify(section, lang, config.slugs)}
@@ -148,7 +167,7 @@ def read_page(rel_path: str, text: str, config: Config, tz: tzinfo | None = None
         image=strings["image"],
         draft=draft,
         translation_key=strings["translation_key"],
-        aliases=aliases,
+        aliases=tuple(aliases),
         original_url=strings["source"],
         template=strings["template"],
         meta=meta,
@@ -157,7 +176,12 @@ def read_page(rel_path: str, text: str, config: Config, tz: tzinfo | None = None
         output_path=urls.output_path_for(url_path),
         digest=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20],
     )
-    return page, []
+    return page, warnings
+
+
+def _show(value: object) -> str:
+    """A front-matter value for a message: short, and never expanded in full."""
+    return _SHORT.repr(value)
 
 
 def _clean_text(text: str) -> str:

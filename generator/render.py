@@ -122,6 +122,8 @@ class Renderer:
         self.env = env
         self.views = Views(site, bodies, config, strings)
         self.show_drafts = show_drafts
+        #: Every page of the build (set by the build from `jobs()`, shared with the workers).
+        self.job_list: list[Job] = []
         self.source_urls = {source: page.url_path for source, page in site.pages.items()}
         self._templates: dict[str, jinja2.Template] = {}
         self.root_path = urls.base_path(config.base_url)
@@ -229,6 +231,12 @@ class Renderer:
 
     def _links_key(self, lang: str, kind: str, key: str) -> str:
         return repr([item["url"] for item in self.views.language_links(lang, kind, key)])
+
+    def job_source(self, job: Job) -> str:
+        """What produces the page of `job`, for messages: a content file or the page's name."""
+        if job.kind in ("article", "page", "alias"):
+            return job.ref
+        return f"the {job.kind} page {job.url_path}"
 
     def render_all(self) -> list[OutputFile]:
         return [self.render(job) for job in self.jobs()]

@@ -45,8 +45,16 @@ def walk(root: Path, label: str, ignore: tuple[str, ...] = ()) -> tuple[list[Sou
         return files, problems
     real_root = root.resolve()
     stack = [(root, "")]
+    visited: set[Path] = set()
     while stack:
         folder, prefix = stack.pop()
+        real = folder.resolve()
+        if real in visited:  # a link back up the tree would make the walk endless
+            problems.append(Problem("warning", f"{label}/{prefix.rstrip('/')}", None,
+                                    "link to a folder that is already included; skipped",
+                                    "remove the link"))
+            continue
+        visited.add(real)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:

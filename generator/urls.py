@@ -103,6 +103,8 @@ def check_url_path(url_path: str) -> str:
     for part in url_path.split("/"):
         if part in (".", ".."):
             return "contains a '.' or '..' segment"
+        if part.startswith("."):
+            return f"has a hidden name starting with a dot ({part!r})"
         if part.split(".")[0].lower() in _WINDOWS_RESERVED:
             return f"contains the reserved name {part!r}"
         if part.endswith((".", " ")):

@@ -96,6 +96,56 @@ def check_output_dir(output_dir: Path, site_dir: Path) -> None:
                                       "move it away, or choose another folder with --output")])
 
 
+def check_claims(claims: Iterable[tuple[str, str]]) -> list[Problem]:
+    """Problems with the planned output files, before anything is written.
+
+    `claims` are (path inside output/, what produces it: a source file or a page's name). Every
+    unsafe name, every two claims of one file (also differing only in case, which clash on
+    Windows, macOS and USB sticks) and every file that stands where a folder must go is reported
+    with all the sources involved.
+    """
+    problems: list[Problem] = []
+    files: dict[str, tuple[str, str]] = {}
+    folders: dict[str, tuple[str, str]] = {}
+
+    def blame(source: str) -> str:
+        return source if source.startswith(("content/", "static/", "themes/")) else ""
+
+    for path, source in claims:
+        unsafe = check_url_path("/" + path)
+        if unsafe:
+            problems.append(Problem("error", blame(source), None, f"{path!r} cannot be written: {unsafe}",
+                                    "rename the file (no '..', '\\', control characters, device names "
+                                    "such as CON or NUL, or trailing dots)"))
+            continue
+        key = path.casefold()
+        if key in files:
+            first_path, first = files[key]
+            same = "the same file" if first_path == path else f"{first_path!r}, which differs only in case"
+            problems.append(Problem("error", blame(source) or blame(first), None,
+                                    f"{path} would be written by {source} and by {first} ({same})",
+                                    "rename or remove one of them"))
+            continue
+        if key in folders:
+            other_path, other = folders[key]
+            problems.append(Problem("error", blame(source) or blame(other), None,
+                                    f"{path} (from {source}) is a file where {other_path} (from {other}) needs a "
+                                    "folder of that name", "rename one of them"))
+            continue
+        files[key] = (path, source)
+        parts = key.split("/")
+        for i in range(1, len(parts)):
+            folder = "/".join(parts[:i])
+            if folder in files:
+                first_path, first = files[folder]
+                problems.append(Problem("error", blame(source) or blame(first), None,
+                                        f"{path} (from {source}) needs a folder where {first_path} (from {first}) "
+                                        "is a file", "rename one of them"))
+                break
+            folders.setdefault(folder, (path, source))
+    return problems
+
+
 @contextlib.contextmanager
 def lock(output_dir: Path) -> Iterator[None]:
     """Hold the write lock of `output_dir`, so two builds never swap the same folder at once."""

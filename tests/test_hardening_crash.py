@@ -8,6 +8,7 @@ half-swapped folder, no temporary cache file and no orphaned worker process behi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -80,7 +81,7 @@ def group_is_gone(pgid: int, wait: float) -> bool:
 
 @pytest.mark.slow
 def test_killing_builds_at_random_moments_never_loses_the_site(tmp_path: Path) -> None:
-    site = write_site(tmp_path / "site", articles=160, version=0)
+    site = write_site(tmp_path / "site", articles=100, version=0)
     started = time.monotonic()
     first = run_build(site)
     full_time = time.monotonic() - started
@@ -90,17 +91,15 @@ def test_killing_builds_at_random_moments_never_loses_the_site(tmp_path: Path) -
     outcomes = []
     for round_number in range(1, 21):
         # Change a share of the articles, so the new build differs from the one on disk.
-        write_site(site, articles=160 if round_number % 2 else 120, version=round_number)
+        write_site(site, articles=100 if round_number % 2 else 80, version=round_number)
         if round_number % 2 == 0:
-            for extra in (site / "content/en").rglob("story-1[2-5]?.md"):
+            for extra in (site / "content/en").rglob("story-[89]?.md"):
                 extra.unlink()
         proc = subprocess.Popen([*VESTKA, "build", "--site", str(site)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, env=ENV, start_new_session=True)
         time.sleep(rng.uniform(0.05, max(0.2, full_time * 1.1)))
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # the build and any worker it started
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=30)
         orphans_gone = group_is_gone(proc.pid, 5)
         if not orphans_gone:

@@ -17,7 +17,7 @@ import sys
 import textwrap
 import time
 import traceback
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -114,7 +114,7 @@ _scalars = (st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.inte
             | st.floats(allow_nan=True, allow_infinity=True) | _text
             | st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31))
             | st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
-                           timezones=st.none() | st.just(timezone.utc)
+                           timezones=st.none() | st.just(UTC)
                            | st.builds(timezone, st.builds(timedelta, hours=st.integers(-23, 23))))
             | st.binary(max_size=8))
 _values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4)

@@ -44,9 +44,8 @@ def output_is_tame(output: Path) -> list[str]:
     real = output.resolve()
     for path in output.rglob("*"):
         rel = path.relative_to(output).as_posix()
-        if path.is_symlink() or not path.resolve().is_relative_to(real):
-            bad.append(rel)
-        elif rel != ".vestka-manifest.json" and check_url_path("/" + rel):
+        escapes = path.is_symlink() or not path.resolve().is_relative_to(real)
+        if escapes or (rel != ".vestka-manifest.json" and check_url_path("/" + rel)):
             bad.append(rel)
     return bad
 
