@@ -134,6 +134,9 @@ def measure(site: Path, saves: int, start_timeout: float, save_timeout: float) -
                                        timeout=save_timeout * 1000, polling=10)
                 latencies.append(time.perf_counter() - t0)
             browser.close()
+    except Exception:
+        print("server output (end):\n" + "".join(server.lines[-30:]), file=sys.stderr)
+        raise
     finally:
         server.stop()
         source.write_text(original, encoding="utf-8")
