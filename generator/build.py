@@ -71,7 +71,8 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
             [d / "static" for d in reversed(theme_dirs(config))] + [config.static_dir])
         report.extend(found.problems + static_problems)
         state = page_cache.OutputState.open(config, enabled=options.use_cache and writing)
-        inputs = state.inputs_key(found, static, options, templates_fingerprint(config))
+        templates = templates_fingerprint(config)
+        inputs = state.inputs_key(found, static, options, templates)
         if state.unchanged(inputs, config.output_dir, time.time()) and not report.problems:
             return state.result_of_unchanged(result)
     with timer("read"):
@@ -81,7 +82,7 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
         now = options.now or datetime.now().astimezone()
         site, problems = assemble(pages, config, drafts=options.drafts, future=options.future, now=now)
         report.extend(problems)
-        due = next_due(pages, now, options)
+        due = result.next_due = next_due(pages, now, options)
     with timer("markdown"):
         bodies = render_bodies(site, config, store, options.progress)
         report.extend(check_links(site, bodies, found, static))
@@ -92,12 +93,19 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
         raise ContentError(_count_line(report.errors), report.problems)
     with timer("render"):
         strings = Strings([d / "i18n" for d in reversed(theme_dirs(config))] + [config.site_dir / "i18n"], config)
-        renderer = Renderer(site, bodies, config, strings, make_environment(config), show_drafts=options.drafts)
+        env = make_environment(config, _jinja_cache(config) if options.use_cache else None)
+        renderer = Renderer(site, bodies, config, strings, env, show_drafts=options.drafts)
         renderer.job_list = list(renderer.jobs())
-        pages_out, keys = render_outputs(renderer, config, state, serial=not writing, progress=options.progress)
+        common = f"{config.fingerprint()}|{templates}"
+        pages_out, keys = render_outputs(renderer, common, config, state, serial=not writing,
+                                         progress=options.progress)
         outputs: list[OutputFile] = []
     with timer("feeds"):
-        outputs += feeds.render_feeds(site, bodies, config, strings)
+        def reuse_feed(path: str, items: tuple[str, ...], title: str) -> str | None:
+            keys[path] = renderer.output_key(common, "feed", path, title, items)
+            return state.reusable({path: keys[path]}, config.output_dir).get(path)
+
+        outputs += feeds.render_feeds(site, bodies, config, strings, reuse_feed)
         outputs += sitemap.render_sitemap(site, config)
         outputs += search.search_fallback_index(site, bodies, config)
         outputs += [OutputFile(f"{a.rel_path}", copy_from=a.path, sources=(f"content/{a.rel_path}",))
@@ -130,7 +138,7 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
     return result
 
 
-def render_outputs(renderer: Renderer, config: Config, state: page_cache.OutputState, *, serial: bool,
+def render_outputs(renderer: Renderer, common: str, config: Config, state: page_cache.OutputState, *, serial: bool,
                    progress: Progress | None) -> tuple[Iterator[OutputFile], dict[str, str]]:
     """Render every page whose inputs changed since the last build; reuse the rest as they are.
 
@@ -138,7 +146,6 @@ def render_outputs(renderer: Renderer, config: Config, state: page_cache.OutputS
     one by one instead of holding a whole archive's HTML in memory.
     """
     jobs = renderer.job_list
-    common = f"{config.fingerprint()}|{templates_fingerprint(config)}"
     keys = {job.output_path: renderer.job_key(job, common) for job in jobs}
     reuse = state.reusable(keys, config.output_dir)
     todo = [job for job in jobs if job.output_path not in reuse]
@@ -160,6 +167,15 @@ def render_outputs(renderer: Renderer, config: Config, state: page_cache.OutputS
             yield item
 
     return in_order(), keys
+
+
+def _jinja_cache(config: Config) -> Path | None:
+    folder = config.cache_dir / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # no cache folder (a read-only site): templates are compiled each time
+    return folder
 
 
 def _static_source(source: SourceFile, config: Config) -> str:

@@ -188,6 +188,7 @@ class OutputState:
         self.fingerprint = fingerprint
         self.data: dict[str, Any] = {}
         self.newest_ns = 0
+        self._loaded_manifest: dict[str, str] | None = None
 
     @classmethod
     def open(cls, config: Config, enabled: bool = True) -> OutputState:
@@ -233,9 +234,7 @@ class OutputState:
         previous = self.data.get("keys")
         if not previous:
             return {}
-        from generator.write import read_manifest
-
-        manifest = read_manifest(output_dir) or {}
+        manifest = self._manifest(output_dir)
         reuse = {}
         for path, key in keys.items():
             entry = previous.get(path)
@@ -243,6 +242,13 @@ class OutputState:
                     and os.path.isfile(output_dir / path)):
                 reuse[path] = entry[1]
         return reuse
+
+    def _manifest(self, output_dir: Path) -> dict[str, str]:
+        if self._loaded_manifest is None:
+            from generator.write import read_manifest
+
+            self._loaded_manifest = read_manifest(output_dir) or {}
+        return self._loaded_manifest
 
     def save(self, inputs: str, keys: dict[str, str], manifest: Any, output_dir: Path, result: Any,
              next_due: float | None) -> None:

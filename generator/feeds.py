@@ -118,8 +118,13 @@ class Feed:
         return max((e.updated for e in self.entries), default=_EPOCH)
 
 
-def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings) -> list[OutputFile]:
-    """Atom + RSS per language, Atom per tag and per author, newest `feed_items` articles each."""
+def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings,
+                 reuse: Callable[[str, tuple[str, ...], str], str | None] | None = None) -> list[OutputFile]:
+    """Atom + RSS per language, Atom per tag and per author, newest `feed_items` articles each.
+
+    `reuse(path, items, title)` may return the hash of a feed that is known to be unchanged since
+    the last build; that feed is then not made again.
+    """
     base = config.base_url
     source_urls = {source: page.url_path for source, page in site.pages.items()}
     made: dict[str, Entry] = {}
@@ -137,17 +142,26 @@ def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, st
         site_title = language.title or config.title
         home = list_url(code)
         items = site.articles.get(code, ())[: config.feed_items]
-        feed = _feed(site_title, language.description or config.description, code, home, ATOM_NAME, site_title,
-                     items, entry, base)
-        out.append(OutputFile(_file(atom_path(home)), atom_xml(feed), sources=items))
-        rss = _feed(site_title, feed.subtitle, code, home, RSS_NAME, site_title, items, entry, base)
-        out.append(OutputFile(_file(rss_path(home)), rss_xml(rss), sources=items))
+        subtitle = language.description or config.description
+        for path, maker in ((_file(atom_path(home)), atom_xml), (_file(rss_path(home)), rss_xml)):
+            digest = reuse(path, items, site_title) if reuse else None
+            if digest:
+                out.append(OutputFile(path, digest=digest, sources=items))
+                continue
+            name = ATOM_NAME if maker is atom_xml else RSS_NAME
+            feed = _feed(site_title, subtitle, code, home, name, site_title, items, entry, base)
+            out.append(OutputFile(path, maker(feed), sources=items))
         for kind, key in (("tag", "tag_heading"), ("author", "author_heading")):
             for listing in site.listings.get((code, kind), ()):
                 items = listing.pages[: config.feed_items]
                 title = f"{strings.get(code, key, name=listing.title)} — {site_title}"
+                path = _file(atom_path(listing.url_path))
+                digest = reuse(path, items, title + listing.url_path) if reuse else None
+                if digest:
+                    out.append(OutputFile(path, digest=digest, sources=items))
+                    continue
                 tag_feed = _feed(title, "", code, listing.url_path, ATOM_NAME, site_title, items, entry, base)
-                out.append(OutputFile(_file(atom_path(listing.url_path)), atom_xml(tag_feed), sources=items))
+                out.append(OutputFile(path, atom_xml(tag_feed), sources=items))
     return out
 
 

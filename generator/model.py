@@ -171,3 +171,5 @@ class BuildResult:
     #: path inside output/ -> SHA-256 of its bytes.
     manifest: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     output_dir: Path | None = None
+    #: When the earliest future-dated article becomes due (seconds since the epoch), or None.
+    next_due: float | None = None

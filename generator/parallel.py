@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -25,6 +26,9 @@ _worker_task: list[Callable[[Any], Any]] = []
 
 
 def _init(task: Callable[[Any], Any]) -> None:
+    # Ctrl+C is the parent's to handle: it stops the pool; workers would only print tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _worker_task[:] = [task]
 
 

@@ -241,7 +241,6 @@ def _fill(files: Iterable[OutputFile], root: Path, output_dir: Path, previous: d
                 "rename one of the sources so their URLs differ")])
         folded[key] = item.path
         _claim_folders(item, folders, folded)
-        target = safe_target(root, item.path)
         data = item.data
         if item.digest:
             digest = item.digest
@@ -256,6 +255,7 @@ def _fill(files: Iterable[OutputFile], root: Path, output_dir: Path, previous: d
             written += 1
         if present.get(item.path) == digest:
             continue
+        target = safe_target(root, item.path)
         parent = target.parent
         if parent not in made_dirs:
             _make_dirs(root, parent)
