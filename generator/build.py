@@ -80,7 +80,9 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
         pages = read_pages(found.pages, config, tz, store, report, options.progress)
     with timer("assemble"):
         now = options.now or datetime.now().astimezone()
-        site, problems = assemble(pages, config, drafts=options.drafts, future=options.future, now=now)
+        site, problems = assemble(pages, config, drafts=options.drafts, future=options.future, now=now,
+                                  related_memo=store.related)
+        store.put_related(site.related_memo)
         report.extend(problems)
         due = result.next_due = next_due(pages, now, options)
     with timer("markdown"):

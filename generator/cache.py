@@ -48,6 +48,8 @@ class PageCache:
         self.bodies: dict[str, RenderedBody] = {}
         self.used_pages: set[str] = set()
         self.saved_ns = 0
+        #: Related-article lists by the key of their inputs (see assemble._related).
+        self.related: dict[str, tuple[str, ...]] = {}
         self.used_bodies: set[str] = set()
         self.changed = False
         #: Why the stored cache was not used ("" when it was, or when there was none).
@@ -68,6 +70,7 @@ class PageCache:
         if data is not None:
             self.pages = data.get("pages", {})
             self.bodies = data.get("bodies", {})
+            self.related = data.get("related", {})
             self.saved_ns = data.get("saved_ns", 0)
 
     def page(self, rel: str, source: SourceFile) -> Page | None:
@@ -98,6 +101,11 @@ class PageCache:
         self.used_bodies.add(key)
         self.changed = True
 
+    def put_related(self, memo: dict[str, tuple[str, ...]]) -> None:
+        if memo != self.related:
+            self.related = memo
+            self.changed = True
+
     def save(self) -> None:
         """Write the entries this build used (dropping deleted files), atomically."""
         if self.path is None:
@@ -107,7 +115,8 @@ class PageCache:
             return
         pages = {k: v for k, v in self.pages.items() if k in self.used_pages}
         bodies = {k: v for k, v in self.bodies.items() if k in self.used_bodies}
-        save_blob(self.path, self.fingerprint, {"pages": pages, "bodies": bodies, "saved_ns": time.time_ns()})
+        save_blob(self.path, self.fingerprint, {"pages": pages, "bodies": bodies, "related": self.related,
+                                                "saved_ns": time.time_ns()})
 
 
 def load_blob(path: Path, fingerprint: str) -> tuple[dict[str, Any] | None, str]:

@@ -139,6 +139,8 @@ class Site:
     aliases: tuple[Alias, ...]
     #: source -> related article sources, most related first.
     related: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The related lists by the key of their inputs, for the next build to reuse.
+    related_memo: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ a template writes goes through `url()`, which makes it relative to the page bein
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 from markupsafe import Markup
 
 from generator import urls
@@ -53,10 +56,40 @@ def theme_dirs(config: Config) -> list[Path]:
     return dirs
 
 
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates on disk, each file with a SHA-256 of its contents.
+
+    Jinja checks only that the template's source is unchanged; a damaged file could still load
+    as wrong code. With the checksum, a damaged file is ignored and compiled again.
+    """
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            blob = open(self._get_cache_filename(bucket), "rb").read()  # noqa: SIM115
+        except OSError:
+            return
+        digest, data = blob[:64], blob[64:]
+        if hashlib.sha256(data).hexdigest().encode("ascii") != digest:
+            return
+        try:
+            bucket.bytecode_from_string(data)
+        except Exception:  # marshal raises several kinds on data it cannot read
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = bucket.bytecode_to_string()
+        path = self._get_cache_filename(bucket)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with contextlib.suppress(OSError):  # a read-only or full disk only costs a compile next time
+            with open(tmp, "wb") as handle:
+                handle.write(hashlib.sha256(data).hexdigest().encode("ascii") + data)
+            os.replace(tmp, path)
+
+
 def make_environment(config: Config, cache_dir: Path | None = None) -> jinja2.Environment:
     loaders = [jinja2.FileSystemLoader(str(d / "templates")) for d in theme_dirs(config)]
     # Compiled templates are kept in the site's cache folder: compiling costs ~0.1 s per build.
-    bytecode = jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir is not None else None
+    bytecode = _TemplateCache(str(cache_dir)) if cache_dir is not None else None
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False,
                              bytecode_cache=bytecode)
@@ -132,6 +165,7 @@ class Renderer:
         self.root_path = urls.base_path(config.base_url)
         self._page_keys: dict[str, str] = {}
         self._fragments: dict[tuple[Any, ...], Markup] = {}
+        self._urls: dict[tuple[int, str], str] = {}
         self._sidebar_keys: dict[str, str] = {}
 
     def template(self, name: str) -> jinja2.Template:
@@ -208,7 +242,7 @@ class Renderer:
             parts += [self.sidebar_key(job.ref), self._links_key(job.ref, job.kind, "")]
         elif job.kind == "alias":
             parts.append(self.page_key(job.ref))
-        return _hash(repr(parts))
+        return _hash("\x1f".join(map(_flat, parts)))
 
     def output_key(self, common: str, kind: str, path: str, title: str, sources: tuple[str, ...]) -> str:
         """Key of a generated file (a feed) that shows `sources` under `title`."""
@@ -295,6 +329,9 @@ class Renderer:
         portable = self.config.portable
         root = self.root_path
 
+        prefix_depth = urls.depth(current)
+        known = self._urls
+
         def url(path: str) -> str:
             if not path:
                 return ""
@@ -302,7 +339,11 @@ class Renderer:
                 return path
             if absolute_links:
                 return root + path.lstrip("/")
-            return urls.relative_url(current, path, portable)
+            # The same links appear on thousands of pages: remember them per folder depth.
+            found = known.get((prefix_depth, path))
+            if found is None:
+                found = known[(prefix_depth, path)] = urls.relative_url(current, path, portable)
+            return found
 
         language = self.config.language(lang)
         strings = self.strings
@@ -441,6 +482,12 @@ class Renderer:
         context = self.base_context(page.lang, job.url_path, "alias")
         context.update(article=self.views.article(page.source), target=page.url_path)
         return "redirect.html", context, (page.source,)
+
+
+def _flat(part: Any) -> str:
+    if isinstance(part, (list, tuple)):
+        return "[" + "\x1e".join(map(_flat, part)) + "]"
+    return str(part)
 
 
 def _hash(text: str, size: int = 16) -> str:
