@@ -22,13 +22,12 @@ from generator import __version__, urls
 from generator.assemble import list_url
 from generator.config import Config
 from generator.i18n import Strings
-from generator.markup import SOURCE, resolve_link
+from generator.markup import SOURCE, resolve_link, rewrite_site_links
 from generator.model import OutputFile, Page, RenderedBody, Site
 
 #: Characters XML 1.0 does not allow (C0 controls but tab/newline/CR, lone surrogates, U+FFFE/F).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 #: href/src values written from the site root, or links to another source, in body HTML.
-_ROOT_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*|' + re.escape(SOURCE) + r'[^"]*)"')
 #: Shown as the feed's `updated` time when a language has no article yet (valid, and stable).
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -52,20 +51,7 @@ def rss_path(listing_url: str) -> str:
 
 def absolute_links(html: str, base_url: str, source_urls: dict[str, str]) -> str:
     """Body HTML with links written from the site root made absolute (feeds are read elsewhere)."""
-    if '="/' not in html and SOURCE not in html:
-        return html
-
-    def fix(match: re.Match[str]) -> str:
-        target = match.group(2)
-        if target.startswith(SOURCE):
-            ref, _, fragment = target[len(SOURCE):].partition("#")
-            page_url = source_urls.get(ref)
-            if page_url is None:
-                return match.group(0)
-            target = page_url + ("#" + fragment if fragment else "")
-        return f'{match.group(1)}{urls.absolute_url(base_url, target)}"'
-
-    return _ROOT_LINK.sub(fix, html)
+    return rewrite_site_links(html, source_urls, lambda target: urls.absolute_url(base_url, target))
 
 
 def image_url(page: Page, base_url: str) -> str:

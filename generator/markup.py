@@ -105,6 +105,28 @@ class MarkdownRenderer:
                             toc=toc, internal_links=tuple(self.collector.links))
 
 
+_SITE_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*|' + re.escape(SOURCE) + r'[^"]*)"')
+
+
+def rewrite_site_links(html: str, source_urls: dict[str, str], link_for: Callable[[str], str]) -> str:
+    """Replace each link of a body that is written from the site root (or names a Markdown
+    source) by `link_for(site path with its #fragment)`: relative on pages, absolute in feeds."""
+    if '="/' not in html and SOURCE not in html:
+        return html
+
+    def fix(match: re.Match[str]) -> str:
+        target = match.group(2)
+        if target.startswith(SOURCE):
+            ref, _, fragment = target[len(SOURCE):].partition("#")
+            page_url = source_urls.get(ref)
+            if page_url is None:
+                return match.group(0)
+            target = page_url + ("#" + fragment if fragment else "")
+        return f'{match.group(1)}{link_for(target)}"'
+
+    return _SITE_LINK.sub(fix, html)
+
+
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _ENTITY = re.compile(r"&(#x?[0-9a-fA-F]+|[a-zA-Z]+);")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from generator.assemble import list_url
 from generator.config import Config
 from generator.errors import Problem, TemplateError
 from generator.i18n import Strings
-from generator.markup import SOURCE
+from generator.markup import SOURCE, rewrite_site_links
 from generator.model import Listing, OutputFile, RenderedBody, Site
 from generator.views import Views
 
@@ -110,27 +109,14 @@ def templates_fingerprint(config: Config) -> str:
     return digest.hexdigest()[:16]
 
 
-_ROOT_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*|' + re.escape(SOURCE) + r'[^"]*)"')
-
-
 def relink(html: str, from_path: str, portable: bool, source_urls: dict[str, str]) -> str:
     """Make the links of a body written from the site root relative to the page at `from_path`."""
-    if '="/' not in html and SOURCE not in html:
-        return html
 
-    def fix(match: re.Match[str]) -> str:
-        target = match.group(2)
-        if target.startswith(SOURCE):
-            ref, _, fragment = target[len(SOURCE):].partition("#")
-            page_url = source_urls.get(ref)
-            if page_url is None:
-                return match.group(0)
-            target = page_url + ("#" + fragment if fragment else "")
+    def relative(target: str) -> str:
         path, sep, rest = target.partition("#")
-        link = urls.relative_url(from_path, path, portable) if path else ""
-        return f'{match.group(1)}{link}{sep}{rest}"'
+        return (urls.relative_url(from_path, path, portable) if path else "") + sep + rest
 
-    return _ROOT_LINK.sub(fix, html)
+    return rewrite_site_links(html, source_urls, relative)
 
 
 @dataclass(frozen=True, slots=True)
