@@ -136,6 +136,8 @@ def cmd_build(args: argparse.Namespace) -> int:
           f"file{'s' if result.files_written != 1 else ''} written, "
           f"{result.files_unchanged} unchanged, {result.files_removed} removed in {elapsed:.2f} s "
           f"-> {_shown(config.output_dir)}")
+    if "search index" in result.timings:
+        print(f"  search index built in {result.timings['search index']:.2f} s")
     if args.verbose:
         print("  " + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in result.timings.items()))
     if args.zip:
