@@ -98,9 +98,9 @@ def server(indexed: Built) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed")
+    import playwright.sync_api as playwright
+
+    assert Path(CHROMIUM).exists(), "Chromium is not installed (apt-get install chromium)"
     with playwright.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS)
         try:
