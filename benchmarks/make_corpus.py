@@ -55,6 +55,10 @@ languages:
 per_page: 20
 latest_news: 10
 search: false
+# The same URLs as the Hugo and Pelican twins (and as the corpus's own internal links).
+slugs: unicode
+permalinks:
+  article: /{lang}/{year}/{slug}/
 """
 
 
