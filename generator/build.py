@@ -26,7 +26,7 @@ from generator.markup import MarkdownRenderer
 from generator.model import BuildResult, OutputFile, Page, RenderedBody, Site, SourceFile
 from generator.parallel import ordered_imap, ordered_map
 from generator.read import read_source
-from generator.render import Renderer, make_environment, templates_fingerprint, theme_dirs
+from generator.render import Renderer, builtin_theme_dir, make_environment, templates_fingerprint, theme_dirs
 
 #: Called with (stage name, done, total) while a long stage runs.
 Progress = Callable[[str, int, int], None]
@@ -101,6 +101,7 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
         common = f"{config.fingerprint()}|{templates}"
         pages_out, keys = render_outputs(renderer, common, config, state, serial=not writing,
                                          progress=options.progress)
+        result.sidebar_updates = len(renderer.splice_from)
         outputs: list[OutputFile] = []
     with timer("feeds"):
         def reuse_feed(path: str, items: tuple[str, ...], title: str) -> str | None:
@@ -150,6 +151,8 @@ def render_outputs(renderer: Renderer, common: str, config: Config, state: page_
     jobs = renderer.job_list
     keys = {job.output_path: renderer.job_key(job, common) for job in jobs}
     reuse = state.reusable(keys, config.output_dir)
+    if _splice_safe(config):
+        renderer.splice_from = state.spliceable(keys, config.output_dir)
     todo = [job for job in jobs if job.output_path not in reuse]
     if serial:  # checking: render everything now so that every template error is found
         rendered: Iterator[OutputFile] = iter([renderer.render(job) for job in todo])
@@ -169,6 +172,14 @@ def render_outputs(renderer: Renderer, common: str, config: Config, state: page_
             yield item
 
     return in_order(), keys
+
+
+def _splice_safe(config: Config) -> bool:
+    """Sidebars may be replaced in old pages only when the built-in templates made them: a
+    site's own templates might show the latest news elsewhere in the page too."""
+    site_templates = config.themes_dir / config.theme / "templates"
+    builtin = builtin_theme_dir().resolve()
+    return not site_templates.is_dir() or site_templates.resolve() == (builtin / "templates")
 
 
 def _jinja_cache(config: Config) -> Path | None:

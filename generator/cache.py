@@ -259,6 +259,23 @@ class OutputState:
             self._loaded_manifest = read_manifest(output_dir) or {}
         return self._loaded_manifest
 
+    def spliceable(self, keys: dict[str, str], output_dir: Path) -> dict[str, Path]:
+        """Pages whose only change since the last build is their sidebar, with their old files."""
+        previous = self.data.get("keys")
+        if not previous:
+            return {}
+        manifest = self._manifest(output_dir)
+        out = {}
+        for path, key in keys.items():
+            entry = previous.get(path)
+            if entry is None or entry[0] == key or manifest.get(path) != entry[1]:
+                continue
+            main, _, side = key.partition(":")
+            old_main, _, old_side = entry[0].partition(":")
+            if main == old_main and side and old_side != side:
+                out[path] = output_dir / path
+        return out
+
     def save(self, inputs: str, keys: dict[str, str], manifest: Any, output_dir: Path, result: Any,
              next_due: float | None) -> None:
         if self.path is None:

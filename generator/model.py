@@ -167,6 +167,8 @@ class BuildResult:
     files_written: int = 0
     files_unchanged: int = 0
     files_removed: int = 0
+    #: Pages updated by replacing only their "Latest news" list in the previous build's file.
+    sidebar_updates: int = 0
     problems: list[Problem] = field(default_factory=list)
     #: stage name -> seconds, in pipeline order.
     timings: dict[str, float] = field(default_factory=dict)

@@ -29,6 +29,9 @@ from generator.model import Listing, OutputFile, RenderedBody, Site
 from generator.views import Views
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+#: Marks of the "Latest news" fragment in pages, so a rebuild can replace it without a render.
+SIDEBAR_START = "<!--vestka:latest-->"
+SIDEBAR_END = "<!--/vestka:latest-->"
 
 
 def builtin_theme_dir() -> Path:
@@ -146,6 +149,8 @@ class Renderer:
         self.show_drafts = show_drafts
         #: Every page of the build (set by the build from `jobs()`, shared with the workers).
         self.job_list: list[Job] = []
+        #: Output path -> previous file, for pages that need only a new sidebar (see `splice`).
+        self.splice_from: dict[str, Path] = {}
         self.source_urls = {source: page.url_path for source, page in site.pages.items()}
         self._templates: dict[str, jinja2.Template] = {}
         self.root_path = urls.base_path(config.base_url)
@@ -197,15 +202,19 @@ class Renderer:
         """A hash of everything the page of `job` shows; equal keys mean equal bytes.
 
         `common` covers the generator version, config and templates. Other pages enter a key
-        through `page_key`, which changes whenever anything shown of them changes.
+        through `page_key`, which changes whenever anything shown of them changes. The key is
+        "MAIN:SIDEBAR": when only the sidebar part changed (a new article), the page can be
+        made from the previous build's file by replacing its sidebar (see `splice`).
         """
         parts: list[Any] = [common, job.kind, job.url_path, job.number, job.total, self.show_drafts]
+        side = ""
         if job.kind in ("article", "page"):
             page = self.site.pages[job.ref]
             older, newer = self.site.neighbours.get(page.source, (None, None))
             links = [self.source_urls.get(link[len(SOURCE):].partition("#")[0], "")
                      for link in self.bodies[page.source].internal_links if link.startswith(SOURCE)]
-            parts += [self.page_key(page.source), page.template, links, self.sidebar_key(page.lang),
+            side = self.sidebar_key(page.lang)
+            parts += [self.page_key(page.source), page.template, links,
                       [self.page_key(s) for s in self._translations(page.source)],
                       self.page_key(older) if older else "", self.page_key(newer) if newer else "",
                       [self.page_key(s) for s in self.site.related.get(page.source, ())]]
@@ -216,19 +225,21 @@ class Renderer:
                           max(1, -(-len(self.site.listings[(job.ref, "home")][0].pages) // self.config.per_page)))
             listing = self._listing(job)
             chunk = listing.pages[(job.number - 1) * self.config.per_page: job.number * self.config.per_page]
+            side = self.sidebar_key(listing.lang)
             parts += [listing.kind, listing.key, listing.title, listing.url_path, len(listing.pages),
-                      [self.page_key(s) for s in chunk], self.sidebar_key(listing.lang),
-                      self._links_key(listing.lang, listing.kind, listing.key)]
+                      [self.page_key(s) for s in chunk], self._links_key(listing.lang, listing.kind, listing.key)]
         elif job.kind in ("tags", "authors", "archive"):
             kinds = {"tags": ("tag",), "authors": ("author",), "archive": ("year", "month")}[job.kind]
             parts += [[(item.title, item.url_path, len(item.pages)) for kind in kinds
                        for item in self.site.listings[(job.ref, kind)]],
-                      self.sidebar_key(job.ref), self._links_key(job.ref, job.kind, "")]
+                      self._links_key(job.ref, job.kind, "")]
+            side = self.sidebar_key(job.ref)
         elif job.kind in ("search", "404"):
-            parts += [self.sidebar_key(job.ref), self._links_key(job.ref, job.kind, "")]
+            parts += [self._links_key(job.ref, job.kind, "")]
+            side = self.sidebar_key(job.ref)
         elif job.kind == "alias":
             parts.append(self.page_key(job.ref))
-        return _hash("\x1f".join(map(_flat, parts)))
+        return _hash("\x1f".join(map(_flat, parts))) + ":" + side
 
     def output_key(self, common: str, kind: str, path: str, title: str, sources: tuple[str, ...]) -> str:
         """Key of a generated file (a feed) that shows `sources` under `title`."""
@@ -269,6 +280,10 @@ class Renderer:
         return [self.render(job) for job in self.jobs()]
 
     def render(self, job: Job) -> OutputFile:
+        if job.output_path in self.splice_from:
+            spliced = self.splice(job, self.splice_from[job.output_path])
+            if spliced is not None:
+                return spliced
         handler = getattr(self, "_render_" + job.kind)
         name, context, sources = handler(job)
         try:
@@ -296,8 +311,44 @@ class Renderer:
         if found is None:
             context = self.base_context(lang, current, "fragment", absolute)
             context["latest_news"] = self.views.latest(lang, exclude=shown)
-            found = self._fragments[key] = Markup(self.template("partials/sidebar.html").render(context))
+            html = self.template("partials/sidebar.html").render(context)
+            found = self._fragments[key] = Markup(f"{SIDEBAR_START}{html}{SIDEBAR_END}")
         return found
+
+    def sidebar_of(self, job: Job) -> Markup | None:
+        """The sidebar fragment the page of `job` shows (as `fragment_sidebar` makes it for that page)."""
+        if job.kind in ("article", "page"):
+            page = self.site.pages[job.ref]
+            return self.fragment_sidebar(page.lang, page.url_path, page.source, False)
+        if job.kind == "list":
+            listing = self._listing(job)
+            return self.fragment_sidebar(listing.lang, job.url_path, None, False)
+        if job.kind in ("tags", "authors", "archive", "search"):
+            return self.fragment_sidebar(job.ref, job.url_path, None, False)
+        if job.kind == "root" and self.config.root == "home":
+            return self.fragment_sidebar(job.ref, "/", None, False)
+        if job.kind == "404":
+            return self.fragment_sidebar(job.ref, "/", None, True)
+        return None
+
+    def splice(self, job: Job, old: Path) -> OutputFile | None:
+        """The page of `job` made from its previous version `old` with only the sidebar replaced.
+
+        Used when nothing but the "Latest news" list changed (adding one article changes it on
+        every page of its language): a string replacement instead of a render. None when the
+        old file does not hold exactly one marked sidebar.
+        """
+        fragment = self.sidebar_of(job)
+        try:
+            text = old.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        start = text.find(SIDEBAR_START)
+        end = text.find(SIDEBAR_END, start)
+        if fragment is None or start < 0 or end < 0 or text.count(SIDEBAR_START) != 1:
+            return None
+        data = text[:start] + str(fragment) + text[end + len(SIDEBAR_END):]
+        return OutputFile(job.output_path, data.encode("utf-8"), sources=())
 
     def fragment_item(self, item: dict[str, Any], lang: str, current: str, absolute: bool) -> Markup:
         key = ("item", item["source"], urls.depth(current), absolute)

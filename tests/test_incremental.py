@@ -147,3 +147,22 @@ def test_a_corrupted_cache_is_ignored(make_site):
     (site / "content/en/2011/a.md").write_text(article("A", "2011-03-14", "Text."), encoding="utf-8")
     build(config, Options())
     assert tree(config.output_dir) == before
+
+
+def test_a_new_article_updates_old_pages_by_their_sidebar_alone(make_site, tmp_path):
+    site = make_site({
+        f"content/en/2011/a{n}.md": article(f"Article {n}", f"2011-03-{10 + n:02d}", f"Text {n}.", tags=["X"])
+        for n in range(5)
+    })
+    config = load_config(site)
+    build(config, Options())
+    (site / "content/en/2012/newest.md").parent.mkdir()
+    (site / "content/en/2012/newest.md").write_text(article("Newest", "2012-01-01", "New."), encoding="utf-8")
+    incremental = build(config, Options())
+    import dataclasses
+
+    clean = dataclasses.replace(config, output_override=tmp_path / "clean")
+    build(clean, Options(use_cache=False))
+    assert incremental.sidebar_updates > 0  # old article pages took the sidebar-only path
+    assert tree(config.output_dir) == tree(tmp_path / "clean")
+    assert "Newest" in (config.output_dir / "en/2011/03/a0/index.html").read_text(encoding="utf-8")
