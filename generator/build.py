@@ -222,12 +222,14 @@ def read_pages(files: list, config: Config, tz: ZoneInfo, store: page_cache.Page
     total = len(files)
     for done, source in enumerate(files, 1):
         rel = f"content/{source.rel_path}"
-        page = store.page(rel, source)
-        if page is None:
+        cached = store.page(rel, source)
+        if cached is not None:
+            page, problems = cached
+        else:
             page, problems = read_source(source, config, rel, tz)
-            report.extend(problems)
             if page is not None:
-                store.put_page(rel, source, page)
+                store.put_page(rel, source, page, problems)
+        report.extend(problems)
         if page is not None:
             pages.append(page)
         if progress is not None and done % 200 == 0:

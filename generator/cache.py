@@ -19,6 +19,7 @@ from typing import Any
 
 from generator import __version__
 from generator.config import Config
+from generator.errors import Problem
 from generator.model import Page, RenderedBody, SourceFile
 
 _MAGIC = b"VESTKA-CACHE-1\n"
@@ -44,7 +45,7 @@ class PageCache:
     def __init__(self, path: Path | None, fingerprint: str) -> None:
         self.path = path
         self.fingerprint = fingerprint
-        self.pages: dict[str, tuple[int, int, Page]] = {}
+        self.pages: dict[str, tuple[int, int, Page, tuple[Problem, ...]]] = {}
         self.bodies: dict[str, RenderedBody] = {}
         self.used_pages: set[str] = set()
         self.saved_ns = 0
@@ -73,18 +74,19 @@ class PageCache:
             self.related = data.get("related", {})
             self.saved_ns = data.get("saved_ns", 0)
 
-    def page(self, rel: str, source: SourceFile) -> Page | None:
+    def page(self, rel: str, source: SourceFile) -> tuple[Page, list[Problem]] | None:
+        """The cached page of an unchanged file, with the warnings its reading gave."""
         entry = self.pages.get(rel)
-        if (entry is not None and entry[0] == source.size and entry[1] == source.mtime_ns
+        if (entry is not None and len(entry) == 4 and entry[0] == source.size and entry[1] == source.mtime_ns
                 and source.mtime_ns < self.saved_ns - RACY_NS):
             self.used_pages.add(rel)
-            return entry[2]
+            return entry[2], list(entry[3])
         return None
 
-    def put_page(self, rel: str, source: SourceFile, page: Page) -> None:
+    def put_page(self, rel: str, source: SourceFile, page: Page, warnings: list[Problem]) -> None:
         # The body text is not kept: its HTML is cached by the text's hash, and an archive's
         # Markdown would double the cache's size for nothing.
-        self.pages[rel] = (source.size, source.mtime_ns, replace(page, body_md=""))
+        self.pages[rel] = (source.size, source.mtime_ns, replace(page, body_md=""), tuple(warnings))
         self.used_pages.add(rel)
         self.changed = True
 

@@ -195,10 +195,10 @@ def test_a_cache_entry_tampered_with_behind_its_checksum_is_not_trusted(tmp_path
     blob = path.read_bytes()
     head = blob.index(b"\n") + 1
     data = pickle.loads(blob[head + 64:])
-    rel, (size, mtime, page) = next(iter(data["pages"].items()))
+    rel, (size, mtime, page, *rest) = next(iter(data["pages"].items()))
     import dataclasses
 
-    data["pages"][rel] = (size, mtime, dataclasses.replace(page, title="FORGED TITLE"))
+    data["pages"][rel] = (size, mtime, dataclasses.replace(page, title="FORGED TITLE"), *rest)
     path.write_bytes(blob[: head + 64] + pickle.dumps(data))
     (site / "output/en/2011/03/a/index.html").unlink()
     result = run_build(site)

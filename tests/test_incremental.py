@@ -166,3 +166,13 @@ def test_a_new_article_updates_old_pages_by_their_sidebar_alone(make_site, tmp_p
     assert incremental.sidebar_updates > 0  # old article pages took the sidebar-only path
     assert tree(config.output_dir) == tree(tmp_path / "clean")
     assert "Newest" in (config.output_dir / "en/2011/03/a0/index.html").read_text(encoding="utf-8")
+
+
+def test_warnings_of_unchanged_files_are_reported_on_every_build(make_site, tmp_path):
+    site = make_site({"content/en/2011/a.md": article("A", "2011-03-14", "Text.", source="not a web address")})
+    config = load_config(site)
+    first = build(config, Options())
+    (site / "content/en/2011/b.md").write_text(article("B", "2011-03-15"), encoding="utf-8")
+    second = build(config, Options())  # a.md comes from the cache this time
+    assert [str(p) for p in first.problems] == [str(p) for p in second.problems]
+    assert any("is not a web address" in str(p) for p in second.problems)
