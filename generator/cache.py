@@ -13,6 +13,7 @@ import hashlib
 import os
 import pickle
 import time
+import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ _MAGIC = b"VESTKA-CACHE-1\n"
 #: same timestamp tick, so its size and time prove nothing: it is read again ("racy" entries).
 RACY_NS = 2_000_000_000
 FILE_NAME = "pages.bin"
+#: Body HTML is spread over this many files (bodies-NN.bin), so a small change rewrites little.
+BODY_SHARDS = 32
 
 
 def code_fingerprint() -> str:
@@ -52,6 +55,8 @@ class PageCache:
         #: Related-article lists by the key of their inputs (see assemble._related).
         self.related: dict[str, tuple[str, ...]] = {}
         self.used_bodies: set[str] = set()
+        #: Body shards that gained an entry in this build.
+        self.dirty_shards: set[int] = set()
         self.changed = False
         #: Why the stored cache was not used ("" when it was, or when there was none).
         self.rejected = ""
@@ -68,11 +73,19 @@ class PageCache:
     def _load(self) -> None:
         assert self.path is not None
         data, self.rejected = load_blob(self.path, self.fingerprint)
-        if data is not None:
-            self.pages = data.get("pages", {})
-            self.bodies = data.get("bodies", {})
-            self.related = data.get("related", {})
-            self.saved_ns = data.get("saved_ns", 0)
+        if data is None:
+            return
+        self.pages = data.get("pages", {})
+        self.related = data.get("related", {})
+        self.saved_ns = data.get("saved_ns", 0)
+        for shard in range(BODY_SHARDS):
+            found, _ = load_blob(self._shard_path(shard), self.fingerprint)
+            if found is not None:  # a damaged shard only costs converting its bodies again
+                self.bodies.update(found.get("bodies", {}))
+
+    def _shard_path(self, shard: int) -> Path:
+        assert self.path is not None
+        return self.path.with_name(f"bodies-{shard:02d}.bin")
 
     def page(self, rel: str, source: SourceFile) -> tuple[Page, list[Problem]] | None:
         """The cached page of an unchanged file, with the warnings its reading gave."""
@@ -101,7 +114,7 @@ class PageCache:
         key = _body_key(page)
         self.bodies[key] = body
         self.used_bodies.add(key)
-        self.changed = True
+        self.dirty_shards.add(_shard(key))
 
     def put_related(self, memo: dict[str, tuple[str, ...]]) -> None:
         if memo != self.related:
@@ -109,16 +122,27 @@ class PageCache:
             self.changed = True
 
     def save(self) -> None:
-        """Write the entries this build used (dropping deleted files), atomically."""
+        """Write the entries this build used (dropping deleted files), atomically.
+
+        Body HTML is kept in shards, and only shards that changed are written again: saving one
+        edited article rewrites a small file, not the HTML of the whole archive.
+        """
         if self.path is None:
             return
-        stale = len(self.pages) != len(self.used_pages) or len(self.bodies) != len(self.used_bodies)
-        if not (self.changed or stale):
-            return
-        pages = {k: v for k, v in self.pages.items() if k in self.used_pages}
-        bodies = {k: v for k, v in self.bodies.items() if k in self.used_bodies}
-        save_blob(self.path, self.fingerprint, {"pages": pages, "bodies": bodies, "related": self.related,
-                                                "saved_ns": time.time_ns()})
+        if self.changed or len(self.pages) != len(self.used_pages):
+            pages = {k: v for k, v in self.pages.items() if k in self.used_pages}
+            save_blob(self.path, self.fingerprint, {"pages": pages, "related": self.related,
+                                                    "saved_ns": time.time_ns()})
+        shards: dict[int, dict[str, RenderedBody]] = {}
+        dirty = set(self.dirty_shards)
+        for key, body in self.bodies.items():
+            shard = _shard(key)
+            if key in self.used_bodies:
+                shards.setdefault(shard, {})[key] = body
+            else:
+                dirty.add(shard)  # a body no page uses any more: drop it from its shard
+        for shard in sorted(dirty):
+            save_blob(self._shard_path(shard), self.fingerprint, {"bodies": shards.get(shard, {})})
 
 
 def load_blob(path: Path, fingerprint: str) -> tuple[dict[str, Any] | None, str]:
@@ -179,6 +203,10 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _shard(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % BODY_SHARDS
 
 
 def _body_key(page: Page) -> str:
