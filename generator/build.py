@@ -89,7 +89,8 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
         bodies = render_bodies(site, config, store, options.progress)
         report.extend(check_links(site, bodies, found, static))
         # The Markdown is HTML now; an archive's worth of text need not stay in memory.
-        site.pages = {source: replace(page, body_md="") for source, page in site.pages.items()}
+        site.pages = {source: replace(page, body_md="") if page.body_md else page
+                      for source, page in site.pages.items()}
         del pages
     if report.errors:
         raise ContentError(_count_line(report.errors), report.problems)

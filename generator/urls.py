@@ -29,6 +29,7 @@ _BE = {**_COMMON, "г": "h", "и": "i"}
 _BE_IOTATED = {"е": "e", "ё": "o", "ю": "u", "я": "a"}
 _BE_SOFTENERS = set("бвгджзйклмнпрстфхцчшўі") | {"ь"}
 
+_CONTROL = re.compile(r"[\x00-\x1f]")
 _URL_SAFE = re.compile(r"^[A-Za-z0-9/._~#?=&%+:-]*$")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _NON_WORD_ASCII = re.compile(r"[^a-z0-9]+")
@@ -98,7 +99,7 @@ def check_url_path(url_path: str) -> str:
         return "must start with '/'"
     if "\\" in url_path or "\0" in url_path:
         return "contains a backslash or NUL character"
-    if any(ord(ch) < 32 for ch in url_path):
+    if _CONTROL.search(url_path):
         return "contains a control character"
     for part in url_path.split("/"):
         if part in (".", ".."):
