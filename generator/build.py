@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -45,15 +45,6 @@ class Options:
     use_cache: bool = True
     now: datetime | None = None
     progress: Progress | None = None
-
-
-@dataclass(slots=True)
-class Stages:
-    """Results of the stages before writing, kept by `vestka serve` between rebuilds."""
-
-    site: Site
-    bodies: dict[str, RenderedBody]
-    outputs: list[OutputFile] = field(default_factory=list)
 
 
 def build(config: Config, options: Options | None = None) -> BuildResult:

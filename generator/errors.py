@@ -43,12 +43,6 @@ class Report:
     strict: bool = False
     problems: list[Problem] = field(default_factory=list)
 
-    def error(self, file: str, line: int | None, message: str, hint: str = "") -> None:
-        self.problems.append(Problem("error", file, line, message, hint))
-
-    def warning(self, file: str, line: int | None, message: str, hint: str = "") -> None:
-        self.problems.append(Problem("warning", file, line, message, hint))
-
     def extend(self, problems: list[Problem]) -> None:
         self.problems.extend(problems)
 

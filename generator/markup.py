@@ -11,6 +11,7 @@ made relative by the same pass.
 
 from __future__ import annotations
 
+import html as html_lib
 import posixpath
 import re
 import xml.etree.ElementTree as etree
@@ -134,8 +135,6 @@ _ENTITY = re.compile(r"&(#x?[0-9a-fA-F]+|[a-zA-Z]+);")
 
 def first_paragraph_text(html: str, limit: int = SUMMARY_LENGTH) -> str:
     """The first non-empty paragraph as plain text, cut at a word boundary near `limit`."""
-    import html as html_lib
-
     for match in _PARAGRAPH.finditer(html):
         text = " ".join(html_lib.unescape(_TAG.sub("", match.group(1))).split())
         if text:

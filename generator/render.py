@@ -20,7 +20,7 @@ import jinja2.bccache
 from markupsafe import Markup
 
 from generator import urls
-from generator.assemble import list_url
+from generator.assemble import list_url, translations_of
 from generator.config import Config
 from generator.errors import Problem, TemplateError
 from generator.i18n import Strings
@@ -182,7 +182,7 @@ class Renderer:
         for code in self.config.language_codes:
             for kind in ("home", "tag", "author", "year", "month"):
                 for index, listing in enumerate(self.site.listings[(code, kind)]):
-                    total = max(1, -(-len(listing.pages) // per_page))
+                    total = urls.page_count(len(listing.pages), per_page)
                     for number in range(1, total + 1):
                         url = urls.paginated_path(listing.url_path, number)
                         yield Job("list", url, urls.output_path_for(url), (code, kind, index), number, total)
@@ -222,7 +222,7 @@ class Renderer:
             if job.kind == "root":
                 parts.append(self.config.root)
                 job = Job("list", "/", "index.html", (job.ref, "home", 0), 1,
-                          max(1, -(-len(self.site.listings[(job.ref, "home")][0].pages) // self.config.per_page)))
+                          urls.page_count(len(self.site.listings[(job.ref, "home")][0].pages), self.config.per_page))
             listing = self._listing(job)
             chunk = listing.pages[(job.number - 1) * self.config.per_page: job.number * self.config.per_page]
             side = self.sidebar_key(listing.lang)
@@ -263,8 +263,6 @@ class Renderer:
         return key
 
     def _translations(self, source: str) -> tuple[str, ...]:
-        from generator.assemble import translations_of
-
         return translations_of(self.site, self.site.pages[source])
 
     def _links_key(self, lang: str, kind: str, key: str) -> str:
@@ -275,9 +273,6 @@ class Renderer:
         if job.kind in ("article", "page", "alias"):
             return job.ref
         return f"the {job.kind} page {job.url_path}"
-
-    def render_all(self) -> list[OutputFile]:
-        return [self.render(job) for job in self.jobs()]
 
     def render(self, job: Job) -> OutputFile:
         if job.output_path in self.splice_from:
@@ -502,7 +497,7 @@ class Renderer:
             context = self.base_context(job.ref, "/", "chooser")
             return "chooser.html", context, ()
         home = self.site.listings[(job.ref, "home")][0]
-        total = max(1, -(-len(home.pages) // self.config.per_page))
+        total = urls.page_count(len(home.pages), self.config.per_page)
         name, context, sources = self._render_list(Job("list", "/", "index.html", (job.ref, "home", 0), 1, total))
         context["current_url"] = "/"
         context["canonical_url"] = home.url_path

@@ -67,7 +67,7 @@ def sitemap_urls(site: Site, config: Config) -> dict[str, list[SitemapUrl]]:
             for listing in site.listings.get((code, kind), ()):
                 alternates = _with_default(tuple((c, list_url(c)) for c in codes), config.default_language) \
                     if kind == "home" and len(codes) > 1 else ()
-                total = max(1, -(-len(listing.pages) // per_page))
+                total = urls.page_count(len(listing.pages), per_page)
                 for number in range(1, total + 1):
                     chunk = listing.pages[(number - 1) * per_page: number * per_page]
                     out[code].append(SitemapUrl(urls.paginated_path(listing.url_path, number), _newest(site, chunk),

@@ -155,6 +155,11 @@ def base_path(base_url: str) -> str:
     return path if path.endswith("/") else path + "/"
 
 
+def page_count(items: int, per_page: int) -> int:
+    """How many list pages `items` entries fill, at least one (an empty list still has its page)."""
+    return max(1, -(-items // per_page))
+
+
 def paginated_path(url_path: str, number: int) -> str:
     """URL of page `number` of a listing at `url_path` (page 1 is the listing itself)."""
     return url_path if number <= 1 else f"{url_path}page/{number}/"
