@@ -7,9 +7,6 @@ newest first, then by URL, so the same input always gives the same site.
 
 from __future__ import annotations
 
-import bisect
-import hashlib
-import heapq
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -19,9 +16,7 @@ from generator import urls
 from generator.config import Config
 from generator.errors import Problem
 from generator.model import Alias, Listing, Page, Site
-
-#: Tags with more articles than this are searched by date window, not in full, for "related".
-_BIG_TAG = 64
+from generator.related import related_lists
 
 
 def tag_identity(name: str) -> str:
@@ -82,7 +77,8 @@ def assemble(pages: Iterable[Page], config: Config, *, drafts: bool = False, fut
                                               problems, claim)
         listings[(code, "year")], listings[(code, "month")] = _archives(code, items, by_source, claim)
 
-    related, related_memo = _related(articles, by_source, listings, config.related, related_memo or {})
+    related, related_memo = related_lists(articles, by_source, listings, config.related, related_memo or {},
+                                          tag_identity)
     aliases = _aliases(kept, claim)
     translations = _translations(kept, config, problems)
     neighbours: dict[str, tuple[str | None, str | None]] = {}
@@ -219,88 +215,3 @@ def translations_of(site: Site, page: Page) -> tuple[str, ...]:
         page.source.split("/")[2:]).rsplit(".", 1)[0]
     group = site.translations.get(key, ())
     return tuple(s for s in group if s != page.source) if page.source in group else ()
-
-
-def _related(articles: dict[str, list[str]], by_source: dict[str, Page],
-             listings: dict[tuple[str, str], tuple[Listing, ...]], limit: int,
-             memo: dict[str, tuple[str, ...]]) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-    """Up to `limit` related articles: most shared tags, then nearest date, then URL.
-
-    An article's related list depends only on its own date and URL and on the members of its
-    tags, so it is looked up in `memo` (the last build's lists) under a key of exactly those;
-    returns (related lists, the memo for the next build).
-    """
-    out: dict[str, tuple[str, ...]] = {}
-    new_memo: dict[str, tuple[str, ...]] = {}
-    if limit <= 0:
-        return out, new_memo
-    stamp = {s: p.date.timestamp() for s, p in by_source.items()}
-    for lang, items in articles.items():
-        tag_members = {tag_identity(t.title): t.pages for t in listings[(lang, "tag")]}
-        versions = {k: hashlib.blake2b(repr([(s, stamp[s], by_source[s].url_path) for s in v]).encode(),
-                                       digest_size=12).hexdigest() for k, v in tag_members.items()}
-        tag_sets: dict[str, frozenset[str]] = {}
-        tag_times: dict[str, list[tuple[float, str, str]]] = {}
-        for source in items:
-            page = by_source[source]
-            idents = sorted({tag_identity(t) for t in page.tags} & tag_members.keys())
-            if not idents:
-                continue
-            key = f"{source}|{stamp[source]}|{page.url_path}|{limit}|" + "|".join(versions[i] for i in idents)
-            found = memo.get(key)
-            if found is None:
-                found = _related_of(source, idents, stamp, by_source, tag_members, tag_sets, tag_times, limit)
-            out[source] = new_memo[key] = found
-    return out, new_memo
-
-
-def _related_of(source: str, idents: list[str], stamp: dict[str, float], by_source: dict[str, Page],
-                tag_members: dict[str, tuple[str, ...]], tag_sets: dict[str, frozenset[str]],
-                tag_times: dict[str, list[tuple[float, str, str]]], limit: int) -> tuple[str, ...]:
-    ts = stamp[source]
-    counts: Counter[str] = Counter()
-    big = []
-    for ident in idents:
-        members = tag_members[ident]
-        if len(members) <= _BIG_TAG:
-            counts.update(members)
-        else:
-            big.append(ident)
-    big_sets = []
-    for ident in big:
-        if ident not in tag_sets:
-            tag_sets[ident] = frozenset(tag_members[ident])
-            # Oldest first, with timestamps, for date windows.
-            tag_times[ident] = sorted((stamp[s], by_source[s].url_path, s) for s in tag_members[ident])
-        big_sets.append(tag_sets[ident])
-    candidates = set(counts)
-    for i, a in enumerate(big_sets):
-        for b in big_sets[i + 1:]:
-            candidates |= a & b
-    scores = {c: counts.get(c, 0) + sum(c in members for members in big_sets) for c in candidates}
-    strong = {c for c, n in scores.items() if n >= 2}
-    strong.discard(source)
-    window: set[str] = set()
-    for ident in big:
-        _window(tag_times[ident], ts, source, strong, limit, window)
-    for c in window - candidates:
-        scores[c] = counts.get(c, 0) + sum(c in members for members in big_sets)
-    scores.pop(source, None)
-    return tuple(heapq.nsmallest(limit, scores, key=lambda c: (-scores[c], abs(stamp[c] - ts),
-                                                               by_source[c].url_path)))
-
-
-def _window(timeline: list[tuple[float, str, str]], ts: float, source: str, strong: set[str], limit: int,
-            into: set[str]) -> None:
-    """Add to `into` the `limit` nearest-in-time members on each side that are not `strong`."""
-    pos = bisect.bisect_left(timeline, (ts,))
-    for step, start in ((-1, pos - 1), (1, pos)):
-        found = 0
-        i = start
-        while 0 <= i < len(timeline) and found < limit:
-            member = timeline[i][2]
-            if member != source:
-                into.add(member)
-                if member not in strong:
-                    found += 1
-            i += step
