@@ -1,6 +1,6 @@
 """The build pipeline: the only module that knows the order of the stages.
 
-    load config -> discover -> read -> assemble -> render bodies -> render outputs -> write
+    load config -> discover -> read and convert Markdown -> assemble -> render -> write
 
 Nothing is written until every page has rendered, so a failure anywhere leaves the previous
 output/ as it was. Each stage is timed; the CLI prints the timings with --verbose.
@@ -17,14 +17,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from generator import cache as page_cache
-from generator import feeds, frontmatter, search, sitemap, sources, write
+from generator import feeds, search, sitemap, sources, write
 from generator.assemble import assemble
 from generator.config import Config
 from generator.errors import ContentError, Problem, Report, sort_problems
 from generator.i18n import Strings
 from generator.markup import MarkdownRenderer
 from generator.model import BuildResult, OutputFile, Page, RenderedBody, Site, SourceFile
-from generator.parallel import ordered_imap, ordered_map
+from generator.parallel import ordered_imap
 from generator.read import read_source
 from generator.render import Renderer, builtin_theme_dir, make_environment, templates_fingerprint, theme_dirs
 
@@ -66,9 +66,9 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
         inputs = state.inputs_key(found, static, options, templates)
         if state.unchanged(inputs, config.output_dir, time.time()) and not report.problems:
             return state.result_of_unchanged(result)
-    with timer("read"):
+    with timer("read+markdown"):
         store = page_cache.PageCache.open(config, enabled=options.use_cache)
-        pages = read_pages(found.pages, config, tz, store, report, options.progress)
+        pages, bodies = read_pages(found.pages, config, tz, store, report, options.progress)
     with timer("assemble"):
         now = options.now or datetime.now().astimezone()
         site, problems = assemble(pages, config, drafts=options.drafts, future=options.future, now=now,
@@ -76,12 +76,8 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
         store.put_related(site.related_memo)
         report.extend(problems)
         due = result.next_due = next_due(pages, now, options)
-    with timer("markdown"):
-        bodies = render_bodies(site, config, store, options.progress)
+        bodies = {source: bodies[source] for source in site.pages}  # drafts and future pages left out
         report.extend(check_links(site, bodies, found, static))
-        # The Markdown is HTML now; an archive's worth of text need not stay in memory.
-        site.pages = {source: replace(page, body_md="") if page.body_md else page
-                      for source, page in site.pages.items()}
         del pages
     if report.errors:
         raise ContentError(_count_line(report.errors), report.problems)
@@ -207,56 +203,54 @@ def next_due(pages: list[Page], now: datetime, options: Options) -> float | None
     return min(due) if due else None
 
 
-def read_pages(files: list, config: Config, tz: ZoneInfo, store: page_cache.PageCache, report: Report,
-               progress: Progress | None) -> list[Page]:
-    """Every page, from the cache when its file is unchanged; all problems collected."""
-    pages = []
-    total = len(files)
+def read_pages(files: list[SourceFile], config: Config, tz: ZoneInfo, store: page_cache.PageCache,
+               report: Report, progress: Progress | None) -> tuple[list[Page], dict[str, RenderedBody]]:
+    """Every page with its body as HTML, and all problems, in file order.
+
+    Unchanged files come from the cache; the others are read and converted on all cores in one
+    pass, so an archive's Markdown never has to be held in memory: only the (compressed) HTML
+    comes back from the workers.
+    """
+    cached: dict[str, tuple[Page, list[Problem], RenderedBody]] = {}
+    todo = []
+    for source in files:
+        rel = f"content/{source.rel_path}"
+        hit = store.page(rel, source)
+        body = store.body(hit[0]) if hit is not None else None
+        if hit is not None and body is not None:
+            cached[rel] = (hit[0], hit[1], body)
+        else:
+            todo.append(source)
+    converter: list[MarkdownRenderer] = []  # one per process, made on first use
+
+    def read_and_convert(source: SourceFile) -> tuple[Page | None, list[Problem], RenderedBody | None]:
+        page, problems = read_source(source, config, f"content/{source.rel_path}", tz)
+        if page is None:
+            return None, problems, None
+        if not converter:
+            converter.append(MarkdownRenderer(sanitize=config.sanitize))
+        return replace(page, body_md=""), problems, converter[0].render(page)
+
+    fresh = ordered_imap(read_and_convert, todo)
+    pages: list[Page] = []
+    bodies: dict[str, RenderedBody] = {}
     for done, source in enumerate(files, 1):
         rel = f"content/{source.rel_path}"
-        cached = store.page(rel, source)
-        if cached is not None:
-            page, problems = cached
-        else:
-            page, problems = read_source(source, config, rel, tz)
-            if page is not None:
+        entry = cached.get(rel)
+        if entry is None:
+            page, problems, body = next(fresh)
+            if page is not None and body is not None:
                 store.put_page(rel, source, page, problems)
-        report.extend(problems)
-        if page is not None:
-            pages.append(page)
-        if progress is not None and done % 200 == 0:
-            progress("read", done, total)
-    return pages
-
-
-def render_bodies(site: Site, config: Config, store: page_cache.PageCache,
-                  progress: Progress | None) -> dict[str, RenderedBody]:
-    """Markdown to HTML for every page, reusing cached HTML of unchanged bodies."""
-    bodies = {}
-    missing = []
-    for source, page in site.pages.items():
-        body = store.body(page)
-        if body is None:
-            missing.append(source)
+                store.put_body(page, body)
         else:
-            bodies[source] = body
-    if progress is not None and missing:
-        progress("markdown", 0, len(missing))
-    renderer: list[MarkdownRenderer] = []  # one per process, made on first use
-
-    def convert(source: str) -> RenderedBody:
-        if not renderer:
-            renderer.append(MarkdownRenderer(sanitize=config.sanitize))
-        page = site.pages[source]
-        if not page.body_md and page.digest:  # read from the cache, whose HTML for it is gone: read again
-            text = (config.site_dir / source).read_text(encoding="utf-8")
-            page = replace(page, body_md=frontmatter.split(text, source).body)
-        return renderer[0].render(page)
-
-    for source, body in zip(missing, ordered_map(convert, missing), strict=True):
-        store.put_body(site.pages[source], body)
-        bodies[source] = body
-    return {source: bodies[source] for source in site.pages}
+            page, problems, body = entry
+        report.extend(problems)
+        if page is not None and body is not None:
+            pages.append(page)
+            bodies[page.source] = body
+        if progress is not None and done % 500 == 0:
+            progress("read", done, len(files))
+    return pages, bodies
 
 
 def check_links(site: Site, bodies: dict[str, RenderedBody], found: sources.Found,

@@ -102,8 +102,7 @@ class MarkdownRenderer:
         if self.sanitize is not None:
             html = self.sanitize(html)
         toc = getattr(self.md, "toc", "") if getattr(self.md, "toc_tokens", None) else ""
-        return RenderedBody(html=html, summary_text=first_paragraph_text(html),
-                            toc=toc, internal_links=tuple(self.collector.links))
+        return RenderedBody.of(html, first_paragraph_text(html), toc, tuple(self.collector.links))
 
 
 _SITE_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*|' + re.escape(SOURCE) + r'[^"]*)"')

@@ -21,7 +21,7 @@ from lxml import etree
 
 from generator import sources
 from generator.assemble import assemble
-from generator.build import Options, build, read_pages, render_bodies
+from generator.build import Options, build, read_pages
 from generator.cache import PageCache
 from generator.config import Config, load_config
 from generator.errors import Report
@@ -56,10 +56,10 @@ def discovery_build(site_dir: Path, **options: object) -> Built:
     build(config, Options(use_cache=False, **options))
     found = sources.discover(config.content_dir, config.ignore)
     store = PageCache.open(config, enabled=False)
-    pages = read_pages(found.pages, config, ZoneInfo(config.timezone), store, Report(), None)
+    pages, bodies = read_pages(found.pages, config, ZoneInfo(config.timezone), store, Report(), None)
     site, problems = assemble(pages, config, drafts=bool(options.get("drafts")), future=bool(options.get("future")))
     assert not [p for p in problems if p.severity == "error"]
-    bodies = render_bodies(site, config, store, None)
+    bodies = {source: bodies[source] for source in site.pages}
     strings = Strings([d / "i18n" for d in reversed(theme_dirs(config))] + [config.site_dir / "i18n"], config)
     files = render_feeds(site, bodies, config, strings) + render_sitemap(site, config)
     files += search_fallback_index(site, bodies, config)
