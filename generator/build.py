@@ -8,6 +8,7 @@ output/ as it was. Each stage is timed; the CLI prints the timings with --verbos
 
 from __future__ import annotations
 
+import gc
 import itertools
 import time
 from collections.abc import Callable, Iterator
@@ -49,7 +50,13 @@ class Options:
 
 def build(config: Config, options: Options | None = None) -> BuildResult:
     """Build the site of `config` into its output folder; raise ContentError when input is bad."""
-    options = options or Options()
+    try:
+        return _build(config, options or Options())
+    finally:
+        gc.unfreeze()
+
+
+def _build(config: Config, options: Options) -> BuildResult:
     result = BuildResult(output_dir=config.output_dir)
     report = Report(strict=options.strict)
     timer = _Timer(result.timings)
@@ -76,6 +83,9 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
         store.put_related(site.related_memo)
         report.extend(problems)
         due = result.next_due = next_due(pages, now, options)
+        # The site is read and stays until the end: the garbage collector need not walk it
+        # again and again, and forked workers then share its memory instead of copying it.
+        gc.freeze()
         bodies = {source: bodies[source] for source in site.pages}  # drafts and future pages left out
         report.extend(check_links(site, bodies, found, static))
         del pages

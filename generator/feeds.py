@@ -123,6 +123,7 @@ def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, st
         return found
 
     out: list[OutputFile] = []
+    memo: dict[str, str] = {}
     for code in config.language_codes:
         language = config.language(code)
         site_title = language.title or config.title
@@ -136,7 +137,7 @@ def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, st
                 continue
             name = ATOM_NAME if maker is atom_xml else RSS_NAME
             feed = _feed(site_title, subtitle, code, home, name, site_title, items, entry, base)
-            out.append(OutputFile(path, maker(feed), sources=items))
+            out.append(OutputFile(path, atom_xml(feed, memo) if maker is atom_xml else rss_xml(feed), sources=items))
         for kind, key in (("tag", "tag_heading"), ("author", "author_heading")):
             for listing in site.listings.get((code, kind), ()):
                 items = listing.pages[: config.feed_items]
@@ -147,7 +148,7 @@ def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, st
                     out.append(OutputFile(path, digest=digest, sources=items))
                     continue
                 tag_feed = _feed(title, "", code, listing.url_path, ATOM_NAME, site_title, items, entry, base)
-                out.append(OutputFile(path, atom_xml(tag_feed), sources=items))
+                out.append(OutputFile(path, atom_xml(tag_feed, memo), sources=items))
     return out
 
 
@@ -177,8 +178,12 @@ def _rfc3339(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
 
 
-def atom_xml(feed: Feed) -> bytes:
-    """The feed as an Atom 1.0 document (RFC 4287)."""
+def atom_xml(feed: Feed, memo: dict[str, str] | None = None) -> bytes:
+    """The feed as an Atom 1.0 document (RFC 4287).
+
+    `memo` keeps each entry's XML by id: an article is in its language's feed and in the feed
+    of each of its tags and authors, and its escaped text is made once for all of them.
+    """
     x = xml_text
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
@@ -196,26 +201,37 @@ def atom_xml(feed: Feed) -> bytes:
         f'  <generator version="{x(__version__)}">Vestka</generator>',
     ]
     for e in feed.entries:
-        lines += [
-            "  <entry>",
-            f'    <title type="text">{x(e.title)}</title>',
-            f'    <link rel="alternate" type="text/html" href="{x(e.url)}"/>',
-            f"    <id>{x(e.id)}</id>",
-            f"    <published>{_rfc3339(e.published)}</published>",
-            f"    <updated>{_rfc3339(e.updated)}</updated>",
-        ]
-        lines += [f"    <author><name>{x(name)}</name></author>" for name in e.authors]
-        lines += [f'    <category term="{x(tag)}"/>' for tag in e.tags]
-        if e.image:
-            kind = mimetypes.guess_type(e.image)[0] or "application/octet-stream"
-            lines.append(f'    <link rel="enclosure" type="{x(kind)}" href="{x(e.image)}"/>')
-        if e.summary:
-            lines.append(f'    <summary type="text">{x(e.summary)}</summary>')
-        if e.content_html:
-            lines.append(f'    <content type="html">{x(e.content_html)}</content>')
-        lines.append("  </entry>")
+        text = memo.get(e.id) if memo is not None else None
+        if text is None:
+            text = _atom_entry(e)
+            if memo is not None:
+                memo[e.id] = text
+        lines.append(text)
     lines.append("</feed>\n")
     return "\n".join(lines).encode("utf-8")
+
+
+def _atom_entry(e: Entry) -> str:
+    x = xml_text
+    lines = [
+        "  <entry>",
+        f'    <title type="text">{x(e.title)}</title>',
+        f'    <link rel="alternate" type="text/html" href="{x(e.url)}"/>',
+        f"    <id>{x(e.id)}</id>",
+        f"    <published>{_rfc3339(e.published)}</published>",
+        f"    <updated>{_rfc3339(e.updated)}</updated>",
+    ]
+    lines += [f"    <author><name>{x(name)}</name></author>" for name in e.authors]
+    lines += [f'    <category term="{x(tag)}"/>' for tag in e.tags]
+    if e.image:
+        kind = mimetypes.guess_type(e.image)[0] or "application/octet-stream"
+        lines.append(f'    <link rel="enclosure" type="{x(kind)}" href="{x(e.image)}"/>')
+    if e.summary:
+        lines.append(f'    <summary type="text">{x(e.summary)}</summary>')
+    if e.content_html:
+        lines.append(f'    <content type="html">{x(e.content_html)}</content>')
+    lines.append("  </entry>")
+    return "\n".join(lines)
 
 
 def rss_xml(feed: Feed) -> bytes:

@@ -164,7 +164,8 @@ class OutputFile:
     #: The bytes to write, or None when the file is copied from `copy_from`.
     data: bytes | None = None
     copy_from: Path | None = None
-    #: SHA-256 of the bytes when they are known to equal the previous build's file (not rendered again).
+    #: SHA-256 of the bytes, when known: made by the worker that rendered them, or taken from the
+    #: previous build for a file not made again (then `data` and `copy_from` are None).
     digest: str = ""
     #: Sources that produced this file (for the dev server and caches).
     sources: tuple[str, ...] = ()

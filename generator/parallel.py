@@ -10,7 +10,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.pool import AsyncResult
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -62,5 +64,13 @@ def ordered_imap(task: Callable[[T], R], items: Sequence[T], workers: int | None
     slices = [items[i:i + size] for i in range(0, len(items), size)]
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, initializer=_init, initargs=(task,)) as pool:
-        for part in pool.imap(_run_slice, slices, chunksize=1):
-            yield from part
+        # A few slices in flight per worker, never all: when the consumer is slower than the
+        # workers (writing files), finished results would otherwise pile up in memory.
+        pending: deque[AsyncResult[list[Any]]] = deque()
+        ahead = workers * 3
+        for part in slices:
+            pending.append(pool.apply_async(_run_slice, (part,)))
+            if len(pending) >= ahead:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()

@@ -250,10 +250,8 @@ class Renderer:
         key = self._page_keys.get(source)
         if key is None:
             page = self.site.pages[source]
-            view = self.views.article(source)
             key = self._page_keys[source] = _hash("|".join([
-                page.source, page.digest, page.url_path,
-                ",".join(t["url"] for t in view["tags"]), ",".join(a["url"] for a in view["authors"])]), 8)
+                page.source, page.digest, page.url_path, self.views.term_urls(page)]), 8)
         return key
 
     def sidebar_key(self, lang: str) -> str:
@@ -291,7 +289,9 @@ class Renderer:
         except Exception as exc:  # a theme's bug must name the template and page, not crash
             raise TemplateError(f"template {name} failed while rendering {job.url_path}", [Problem(
                 "error", f"templates/{name}", _template_line(exc), f"{type(exc).__name__}: {exc}")]) from None
-        return OutputFile(job.output_path, html.encode("utf-8"), sources=sources)
+        data = html.encode("utf-8")
+        # Hashed here, on the worker's core, not in the process that writes the files.
+        return OutputFile(job.output_path, data, digest=hashlib.sha256(data).hexdigest(), sources=sources)
 
     # --- fragments shared by many pages ---------------------------------------------------
     # Links are relative, so a fragment is the same on every page at the same folder depth:

@@ -67,6 +67,12 @@ class Views:
             "section": page.section,
         }
 
+    def term_urls(self, page: Page) -> str:
+        """The URLs of a page's tag and author pages (what its key needs of `article`, made cheaply)."""
+        lang, identity = page.lang, self._identity
+        return ",".join([self._tag_urls.get((lang, identity(t)), "") for t in page.tags]) + ";" + ",".join(
+            [self._author_urls.get((lang, identity(a)), "") for a in page.authors])
+
     def latest(self, lang: str, exclude: str | None = None) -> list[dict[str, Any]]:
         """The "Latest news" of `lang`, without the page being shown."""
         items = [s for s in self.site.latest.get(lang, ()) if s != exclude][: self.config.latest_news]

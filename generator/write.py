@@ -260,7 +260,7 @@ def _fill(files: Iterable[OutputFile], root: Path, output_dir: Path, previous: d
         if parent not in made_dirs:
             _make_dirs(root, parent)
             made_dirs.add(parent)
-        if target.exists() or target.is_symlink():
+        if present and (target.exists() or target.is_symlink()):
             _remove(target)  # never write through a link: the old build may share this inode
         if previous.get(item.path) == digest and _link(output_dir / item.path, target):
             continue
