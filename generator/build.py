@@ -102,11 +102,14 @@ def _build(config: Config, options: Options) -> BuildResult:
         result.sidebar_updates = len(renderer.splice_from)
         outputs: list[OutputFile] = []
     with timer("feeds"):
-        def reuse_feed(path: str, items: tuple[str, ...], title: str) -> str | None:
-            keys[path] = renderer.output_key(common, "feed", path, title, items)
-            return state.reusable({path: keys[path]}, config.output_dir).get(path)
+        plans = feeds.plan_feeds(site, config, strings)
 
-        outputs += feeds.render_feeds(site, bodies, config, strings, reuse_feed)
+        def reuse_feed(plan: feeds.FeedPlan) -> str | None:
+            keys[plan.path] = renderer.output_key(common, "feed", plan.path, plan.identity, plan.items)
+            return state.reusable({plan.path: keys[plan.path]}, config.output_dir).get(plan.path)
+
+        # Made while the write stage stores them, one at a time, after the pages.
+        feed_files = feeds.render_feeds(site, bodies, config, plans, reuse_feed)
         outputs += sitemap.render_sitemap(site, config)
         outputs += search.search_fallback_index(site, bodies, config)
         outputs += [OutputFile(f"{a.rel_path}", copy_from=a.path, sources=(f"content/{a.rel_path}",))
@@ -116,6 +119,7 @@ def _build(config: Config, options: Options) -> BuildResult:
         claims = [(job.output_path, renderer.job_source(job)) for job in renderer.job_list]
         claims += [(item.path, item.sources[0] if item.copy_from is not None and item.sources
                     else f"the generated file {item.path}") for item in outputs]
+        claims += [(plan.path, f"the generated file {plan.path}") for plan in plans]
         report.extend(write.check_claims(claims))
         report.extend(strings.problems)
         if not writing:
@@ -129,7 +133,7 @@ def _build(config: Config, options: Options) -> BuildResult:
             write.check_output_dir(config.output_dir, config.site_dir)
             write.clean_leftovers(config.output_dir)
             manifest, written, unchanged, removed = write.publish(
-                itertools.chain(pages_out, outputs), config.output_dir, finish=lambda folder: _index_search(folder, config, result))
+                itertools.chain(pages_out, feed_files, outputs), config.output_dir, finish=lambda folder: _index_search(folder, config, result))
             result.manifest, result.files_written, result.files_unchanged, result.files_removed = (
                 manifest, written, unchanged, removed)
         with timer("cache"):

@@ -12,7 +12,8 @@ from __future__ import annotations
 import html
 import mimetypes
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -104,52 +105,77 @@ class Feed:
         return max((e.updated for e in self.entries), default=_EPOCH)
 
 
-def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings,
-                 reuse: Callable[[str, tuple[str, ...], str], str | None] | None = None) -> list[OutputFile]:
-    """Atom + RSS per language, Atom per tag and per author, newest `feed_items` articles each.
+@dataclass(frozen=True, slots=True)
+class FeedPlan:
+    """One feed to write: known before any is made, so paths can be checked and feeds streamed."""
 
-    `reuse(path, items, title)` may return the hash of a feed that is known to be unchanged since
-    the last build; that feed is then not made again.
-    """
-    base = config.base_url
-    source_urls = {source: page.url_path for source, page in site.pages.items()}
-    made: dict[str, Entry] = {}
+    path: str
+    format: str  # "atom" or "rss"
+    title: str
+    subtitle: str
+    lang: str
+    #: URL path of the HTML page the feed follows.
+    page_path: str
+    items: tuple[str, ...]
+    #: What identifies the feed's text besides its items (for the reuse key).
+    identity: str
 
-    def entry(source: str) -> Entry:
-        # Most articles appear in several feeds (language, tags, authors): make each once.
-        found = made.get(source)
-        if found is None:
-            found = made[source] = make_entry(site.pages[source], bodies.get(source), config, source_urls)
-        return found
 
-    out: list[OutputFile] = []
-    memo: dict[str, str] = {}
+def plan_feeds(site: Site, config: Config, strings: Strings) -> list[FeedPlan]:
+    """Atom + RSS per language, Atom per tag and per author, newest `feed_items` articles each."""
+    plans = []
     for code in config.language_codes:
         language = config.language(code)
         site_title = language.title or config.title
         home = list_url(code)
         items = site.articles.get(code, ())[: config.feed_items]
         subtitle = language.description or config.description
-        for path, maker in ((_file(atom_path(home)), atom_xml), (_file(rss_path(home)), rss_xml)):
-            digest = reuse(path, items, site_title) if reuse else None
-            if digest:
-                out.append(OutputFile(path, digest=digest, sources=items))
-                continue
-            name = ATOM_NAME if maker is atom_xml else RSS_NAME
-            feed = _feed(site_title, subtitle, code, home, name, site_title, items, entry, base)
-            out.append(OutputFile(path, atom_xml(feed, memo) if maker is atom_xml else rss_xml(feed), sources=items))
+        plans.append(FeedPlan(_file(atom_path(home)), "atom", site_title, subtitle, code, home, items, site_title))
+        plans.append(FeedPlan(_file(rss_path(home)), "rss", site_title, subtitle, code, home, items, site_title))
         for kind, key in (("tag", "tag_heading"), ("author", "author_heading")):
             for listing in site.listings.get((code, kind), ()):
-                items = listing.pages[: config.feed_items]
                 title = f"{strings.get(code, key, name=listing.title)} — {site_title}"
-                path = _file(atom_path(listing.url_path))
-                digest = reuse(path, items, title + listing.url_path) if reuse else None
-                if digest:
-                    out.append(OutputFile(path, digest=digest, sources=items))
-                    continue
-                tag_feed = _feed(title, "", code, listing.url_path, ATOM_NAME, site_title, items, entry, base)
-                out.append(OutputFile(path, atom_xml(tag_feed, memo), sources=items))
-    return out
+                plans.append(FeedPlan(_file(atom_path(listing.url_path)), "atom", title, "", code, listing.url_path,
+                                      listing.pages[: config.feed_items], title + listing.url_path))
+    return plans
+
+
+def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, plans: list[FeedPlan],
+                 reuse: Callable[[FeedPlan], str | None] | None = None) -> Iterator[OutputFile]:
+    """The files of `plans`, made one at a time (an archive's feeds hold a lot of text).
+
+    `reuse(plan)` may return the hash of a feed that is known to be unchanged since the last
+    build; that feed is then not made again.
+    """
+    base = config.base_url
+    source_urls = {source: page.url_path for source, page in site.pages.items()}
+    # Most articles are in several feeds (language, tags, authors): each entry is made once and
+    # kept only until the last feed that shows it is written.
+    uses = Counter(source for plan in plans for source in plan.items)
+    made: dict[str, Entry] = {}
+    memo: dict[str, str] = {}
+
+    def entry(source: str) -> Entry:
+        found = made.get(source)
+        if found is None:
+            found = made[source] = make_entry(site.pages[source], bodies.get(source), config, source_urls)
+        return found
+
+    for plan in plans:
+        digest = reuse(plan) if reuse else None
+        if digest:
+            yield OutputFile(plan.path, digest=digest, sources=plan.items)
+        else:
+            publisher = (config.language(plan.lang).title or config.title)
+            name = ATOM_NAME if plan.format == "atom" else RSS_NAME
+            feed = _feed(plan.title, plan.subtitle, plan.lang, plan.page_path, name, publisher, plan.items, entry, base)
+            data = atom_xml(feed, memo) if plan.format == "atom" else rss_xml(feed)
+            yield OutputFile(plan.path, data, sources=plan.items)
+        for source in plan.items:
+            uses[source] -= 1
+            if not uses[source]:
+                made.pop(source, None)
+                memo.pop(urls.absolute_url(base, site.pages[source].url_path), None)
 
 
 def _feed(title: str, subtitle: str, lang: str, page_path: str, name: str, publisher: str,

@@ -227,7 +227,7 @@ def _fill(files: Iterable[OutputFile], root: Path, output_dir: Path, previous: d
     """Make `root` hold exactly `files`; `present` says what it holds already (by hash)."""
     manifest: dict[str, str] = {}
     folded: dict[str, str] = {}
-    folders: dict[str, OutputFile] = {}
+    folders: dict[str, tuple[str, str]] = {}
     written = unchanged = 0
     made_dirs: set[Path] = set()
     for count, item in enumerate(files, 1):
@@ -274,16 +274,16 @@ def _fill(files: Iterable[OutputFile], root: Path, output_dir: Path, previous: d
     return dict(sorted(manifest.items())), written, unchanged
 
 
-def _claim_folders(item: OutputFile, folders: dict[str, OutputFile], files: dict[str, str]) -> None:
+def _claim_folders(item: OutputFile, folders: dict[str, tuple[str, str]], files: dict[str, str]) -> None:
     """Refuse a file and a folder of the same name (e.g. `about` and `about/index.html`)."""
     parts = item.path.casefold().split("/")
     own = "/".join(parts)
     if own in folders:
-        other = folders[own]
+        other_path, other_source = folders[own]
         raise WriteError("a file and a folder have the same name", [Problem(
             "error", (item.sources or (item.path,))[0], None,
-            f"{item.path} would be a file where {other.path} needs a folder"
-            + (f" (from {other.sources[0]})" if other.sources else ""),
+            f"{item.path} would be a file where {other_path} needs a folder"
+            + (f" (from {other_source})" if other_source else ""),
             "rename one of them")])
     for i in range(1, len(parts)):
         folder = "/".join(parts[:i])
@@ -292,7 +292,8 @@ def _claim_folders(item: OutputFile, folders: dict[str, OutputFile], files: dict
                 "error", (item.sources or (item.path,))[0], None,
                 f"{item.path} needs a folder where the file {files[folder]} is written",
                 "rename one of them")])
-        folders.setdefault(folder, item)
+        # Names only: keeping the item would keep its bytes, for every folder of the site.
+        folders.setdefault(folder, (item.path, item.sources[0] if item.sources else ""))
 
 
 def _make_dirs(root: Path, folder: Path) -> None:

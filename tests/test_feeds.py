@@ -25,7 +25,7 @@ from generator.build import Options, build, read_pages
 from generator.cache import PageCache
 from generator.config import Config, load_config
 from generator.errors import Report
-from generator.feeds import Entry, Feed, atom_xml, render_feeds, rss_xml, xml_text
+from generator.feeds import Entry, Feed, atom_xml, plan_feeds, render_feeds, rss_xml, xml_text
 from generator.i18n import Strings
 from generator.model import OutputFile, RenderedBody, Site
 from generator.render import theme_dirs
@@ -61,7 +61,7 @@ def discovery_build(site_dir: Path, **options: object) -> Built:
     assert not [p for p in problems if p.severity == "error"]
     bodies = {source: bodies[source] for source in site.pages}
     strings = Strings([d / "i18n" for d in reversed(theme_dirs(config))] + [config.site_dir / "i18n"], config)
-    files = render_feeds(site, bodies, config, strings) + render_sitemap(site, config)
+    files = list(render_feeds(site, bodies, config, plan_feeds(site, config, strings))) + render_sitemap(site, config)
     files += search_fallback_index(site, bodies, config)
     for item in files:
         path = config.output_dir / item.path
