@@ -133,7 +133,9 @@ def _build(config: Config, options: Options) -> BuildResult:
             write.check_output_dir(config.output_dir, config.site_dir)
             write.clean_leftovers(config.output_dir)
             manifest, written, unchanged, removed = write.publish(
-                itertools.chain(pages_out, feed_files, outputs), config.output_dir, finish=lambda folder: _index_search(folder, config, result))
+                itertools.chain(pages_out, feed_files, outputs), config.output_dir,
+                finish=lambda folder: _index_search(folder, config, result),
+                on_destination=lambda dest: setattr(renderer, "destination", dest))
             result.manifest, result.files_written, result.files_unchanged, result.files_removed = (
                 manifest, written, unchanged, removed)
         with timer("cache"):

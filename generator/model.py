@@ -169,6 +169,8 @@ class OutputFile:
     digest: str = ""
     #: Sources that produced this file (for the dev server and caches).
     sources: tuple[str, ...] = ()
+    #: Already stored in the folder being written, by the worker that made it (see write.store).
+    stored: bool = False
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ import jinja2
 import jinja2.bccache
 from markupsafe import Markup
 
-from generator import urls
+from generator import urls, write
 from generator.assemble import list_url, translations_of
 from generator.config import Config
 from generator.errors import Problem, TemplateError
@@ -151,6 +151,8 @@ class Renderer:
         self.job_list: list[Job] = []
         #: Output path -> previous file, for pages that need only a new sidebar (see `splice`).
         self.splice_from: dict[str, Path] = {}
+        #: Where rendered pages are stored, once the write stage has chosen the folder.
+        self.destination: write.Destination | None = None
         self.source_urls = {source: page.url_path for source, page in site.pages.items()}
         self._templates: dict[str, jinja2.Template] = {}
         self.root_path = urls.base_path(config.base_url)
@@ -273,6 +275,17 @@ class Renderer:
         return f"the {job.kind} page {job.url_path}"
 
     def render(self, job: Job) -> OutputFile:
+        """The page of `job`; stored by this process when the write stage has told its folder."""
+        made = self._make(job)
+        assert made.data is not None
+        # Hashed (and stored) here, on the worker's core, not in the process that keeps the books.
+        digest = hashlib.sha256(made.data).hexdigest()
+        if self.destination is None:
+            return OutputFile(made.path, made.data, digest=digest, sources=made.sources)
+        write.store(self.destination, made.path, made.data, digest)
+        return OutputFile(made.path, digest=digest, sources=made.sources, stored=True)
+
+    def _make(self, job: Job) -> OutputFile:
         if job.output_path in self.splice_from:
             spliced = self.splice(job, self.splice_from[job.output_path])
             if spliced is not None:
@@ -289,9 +302,7 @@ class Renderer:
         except Exception as exc:  # a theme's bug must name the template and page, not crash
             raise TemplateError(f"template {name} failed while rendering {job.url_path}", [Problem(
                 "error", f"templates/{name}", _template_line(exc), f"{type(exc).__name__}: {exc}")]) from None
-        data = html.encode("utf-8")
-        # Hashed here, on the worker's core, not in the process that writes the files.
-        return OutputFile(job.output_path, data, digest=hashlib.sha256(data).hexdigest(), sources=sources)
+        return OutputFile(job.output_path, html.encode("utf-8"), sources=sources)
 
     # --- fragments shared by many pages ---------------------------------------------------
     # Links are relative, so a fragment is the same on every page at the same folder depth:

@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import __version__
@@ -38,6 +39,48 @@ _LOCK_PREFIX = ".vestka-lock-"
 
 class WriteError(VestkaError):
     """The output could not be written safely."""
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """The folder a build is being written into, once `publish` has chosen it.
+
+    Render workers get it too and store the pages they make themselves (`store`), so the files
+    of a big build are written on every core; the writing process then only keeps the books.
+    """
+
+    root: Path
+    output_dir: Path
+    #: The live output's manifest: files with these bytes are linked from it, not written.
+    previous: dict[str, str]
+    #: What `root` holds already, by hash.
+    present: dict[str, str]
+    #: Folders this process has made or found (each forked worker has its own copy).
+    folders: set[Path] = field(default_factory=set)
+
+
+def store(dest: Destination, path: str, data: bytes | None, digest: str, copy_from: Path | None = None) -> None:
+    """Put one file of the new build into `dest.root`, unless it holds those bytes already."""
+    if dest.present.get(path) == digest:
+        return
+    target = safe_target(dest.root, path)
+    parent = target.parent
+    if parent not in dest.folders:
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            _make_dirs(dest.root, parent)  # a file of the old build stands where a folder must go
+        dest.folders.add(parent)
+    if dest.present:
+        _clear(target)  # never write through a file: the old build may share its inode
+    if dest.previous.get(path) == digest and _link(dest.output_dir / path, target):
+        return
+    if data is None:
+        if copy_from is None:
+            raise WriteError(f"{path} is unchanged but missing from the previous build")
+        data = copy_from.read_bytes()
+    with open(target, "wb") as fh:
+        fh.write(data)
 
 
 def staging_name(output_dir: Path) -> Path:
@@ -173,13 +216,16 @@ def safe_target(root: Path, rel: str) -> Path:
 
 
 def publish(files: Iterable[OutputFile], output_dir: Path, *, progress: Callable[[int], None] | None = None,
-            finish: Callable[[Path], list[str]] | None = None) -> tuple[dict[str, str], int, int, int]:
+            finish: Callable[[Path], list[str]] | None = None,
+            on_destination: Callable[[Destination], None] | None = None) -> tuple[dict[str, str], int, int, int]:
     """Write `files` as the new output/; returns (manifest, written, unchanged, removed).
 
     The new build is prepared in a folder beside output/: the build before last when it is
     intact (only the files that differ from it are written: a rebuild costs what changed),
     else a fresh staging folder. `finish` may add files to the finished folder (a search
     index) and returns their paths. Then the two folders are exchanged in one step.
+    `on_destination` is told the folder before the first file is taken from `files`, so that
+    whoever makes them can store them there directly (items marked `stored`).
     """
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     previous = read_manifest(output_dir) or {}
@@ -197,7 +243,10 @@ def publish(files: Iterable[OutputFile], output_dir: Path, *, progress: Callable
         target_root = spare
         (spare / MANIFEST).unlink()  # from here until the swap, the spare is not a complete build
     try:
-        manifest, written, unchanged = _fill(files, target_root, output_dir, previous, spare_files, progress)
+        dest = Destination(target_root, output_dir, previous, spare_files)
+        if on_destination is not None:
+            on_destination(dest)
+        manifest, written, unchanged = _fill(files, dest, progress)
         for stale in sorted(set(spare_files) - set(manifest), reverse=True):
             _unlink_and_prune(target_root, stale)
         if finish is not None:
@@ -222,14 +271,13 @@ def publish(files: Iterable[OutputFile], output_dir: Path, *, progress: Callable
     return manifest, written, unchanged, removed
 
 
-def _fill(files: Iterable[OutputFile], root: Path, output_dir: Path, previous: dict[str, str],
-          present: dict[str, str], progress: Callable[[int], None] | None) -> tuple[dict[str, str], int, int]:
-    """Make `root` hold exactly `files`; `present` says what it holds already (by hash)."""
+def _fill(files: Iterable[OutputFile], dest: Destination,
+          progress: Callable[[int], None] | None) -> tuple[dict[str, str], int, int]:
+    """Make `dest.root` hold exactly `files`; returns (manifest, written, unchanged)."""
     manifest: dict[str, str] = {}
     folded: dict[str, str] = {}
     folders: dict[str, tuple[str, str]] = {}
     written = unchanged = 0
-    made_dirs: set[Path] = set()
     for count, item in enumerate(files, 1):
         key = item.path.casefold()
         if key in folded:
@@ -249,26 +297,12 @@ def _fill(files: Iterable[OutputFile], root: Path, output_dir: Path, previous: d
                 data = item.copy_from.read_bytes()  # type: ignore[union-attr]
             digest = hashlib.sha256(data).hexdigest()
         manifest[item.path] = digest
-        if previous.get(item.path) == digest:
+        if dest.previous.get(item.path) == digest:
             unchanged += 1
         else:
             written += 1
-        if present.get(item.path) == digest:
-            continue
-        target = safe_target(root, item.path)
-        parent = target.parent
-        if parent not in made_dirs:
-            _make_dirs(root, parent)
-            made_dirs.add(parent)
-        if present and (target.exists() or target.is_symlink()):
-            _remove(target)  # never write through a link: the old build may share this inode
-        if previous.get(item.path) == digest and _link(output_dir / item.path, target):
-            continue
-        if data is None:
-            if item.copy_from is None:
-                raise WriteError(f"{item.path} is unchanged but missing from the previous build")
-            data = item.copy_from.read_bytes()
-        target.write_bytes(data)
+        if not item.stored:
+            store(dest, item.path, data, digest, item.copy_from)
         if progress is not None and count % 500 == 0:
             progress(count)
     return dict(sorted(manifest.items())), written, unchanged
@@ -297,16 +331,32 @@ def _claim_folders(item: OutputFile, folders: dict[str, tuple[str, str]], files:
 
 
 def _make_dirs(root: Path, folder: Path) -> None:
-    """Create `folder` inside `root`, replacing a file that stands where a folder must go."""
+    """Create `folder` inside `root`, replacing a file that stands where a folder must go.
+
+    Several workers may make the same folder at once: one that exists already is fine.
+    """
     missing = []
     current = folder
     while current != root and not current.is_dir():
         missing.append(current)
         current = current.parent
     for path in reversed(missing):
-        if path.exists() or path.is_symlink():
-            _remove(path)
-        path.mkdir()
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            _clear(path)
+        path.mkdir(exist_ok=True)
+
+
+def _clear(path: Path) -> None:
+    """Remove whatever stands at `path` (a file, a link, a folder), if anything."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except (IsADirectoryError, PermissionError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            raise
 
 
 def _unlink_and_prune(root: Path, rel: str) -> None:
