@@ -27,9 +27,9 @@ _MAGIC = b"VESTKA-CACHE-1\n"
 #: A file changed this close to the moment a cache was saved may have changed again within the
 #: same timestamp tick, so its size and time prove nothing: it is read again ("racy" entries).
 RACY_NS = 2_000_000_000
-FILE_NAME = "pages.bin"
-#: Body HTML is spread over this many files (bodies-NN.bin), so a small change rewrites little.
-BODY_SHARDS = 32
+RELATED_NAME = "related.bin"
+#: Pages and body HTML are each spread over this many files (pages-NN.bin, bodies-NN.bin).
+SHARDS = 32
 
 
 def code_fingerprint() -> str:
@@ -43,22 +43,28 @@ def code_fingerprint() -> str:
 
 
 class PageCache:
-    """Read at the start of a build, written at its end (only when something changed)."""
+    """Read at the start of a build, written at its end (only the parts that changed).
 
-    def __init__(self, path: Path | None, fingerprint: str) -> None:
-        self.path = path
+    Pages and bodies are each spread over `SHARDS` files by a hash of their key, so saving one
+    edited article rewrites two small files, not the cache of the whole archive.
+    """
+
+    def __init__(self, folder: Path | None, fingerprint: str) -> None:
+        self.folder = folder
         self.fingerprint = fingerprint
         self.pages: dict[str, tuple[int, int, Page, tuple[Problem, ...]]] = {}
         self.bodies: dict[str, RenderedBody] = {}
         self.used_pages: set[str] = set()
-        self.saved_ns = 0
-        #: Related-article lists by the key of their inputs (see assemble._related).
-        self.related: dict[str, tuple[str, ...]] = {}
         self.used_bodies: set[str] = set()
-        #: Body shards that gained an entry in this build.
-        self.dirty_shards: set[int] = set()
-        self.changed = False
-        #: Why the stored cache was not used ("" when it was, or when there was none).
+        #: When each page shard was saved (see RACY_NS).
+        self.saved_ns: dict[int, int] = {}
+        #: Related-article lists by the key of their inputs (see related.related_lists).
+        self.related: dict[str, tuple[str, ...]] = {}
+        self.related_changed = False
+        #: Shards that gained an entry in this build.
+        self.dirty_pages: set[int] = set()
+        self.dirty_bodies: set[int] = set()
+        #: Why a stored cache file was not used ("" when all were, or when there were none).
         self.rejected = ""
 
     @classmethod
@@ -66,32 +72,37 @@ class PageCache:
         fingerprint = hashlib.sha256(f"{code_fingerprint()}|{config.fingerprint()}".encode()).hexdigest()[:20]
         if not enabled:
             return cls(None, fingerprint)
-        cache = cls(config.cache_dir / FILE_NAME, fingerprint)
+        cache = cls(config.cache_dir, fingerprint)
         cache._load()
         return cache
 
     def _load(self) -> None:
-        assert self.path is not None
-        data, self.rejected = load_blob(self.path, self.fingerprint)
-        if data is None:
-            return
-        self.pages = data.get("pages", {})
-        self.related = data.get("related", {})
-        self.saved_ns = data.get("saved_ns", 0)
-        for shard in range(BODY_SHARDS):
-            found, _ = load_blob(self._shard_path(shard), self.fingerprint)
-            if found is not None:  # a damaged shard only costs converting its bodies again
+        assert self.folder is not None
+        for shard in range(SHARDS):
+            # A damaged shard only costs reading and converting its files again.
+            found, why = load_blob(self._path("pages", shard), self.fingerprint)
+            self.rejected = self.rejected or why
+            if found is not None:
+                self.pages.update(found.get("pages", {}))
+                self.saved_ns[shard] = found.get("saved_ns", 0)
+            found, why = load_blob(self._path("bodies", shard), self.fingerprint)
+            self.rejected = self.rejected or why
+            if found is not None:
                 self.bodies.update(found.get("bodies", {}))
+        found, why = load_blob(self.folder / RELATED_NAME, self.fingerprint)
+        self.rejected = self.rejected or why
+        if found is not None:
+            self.related = found.get("related", {})
 
-    def _shard_path(self, shard: int) -> Path:
-        assert self.path is not None
-        return self.path.with_name(f"bodies-{shard:02d}.bin")
+    def _path(self, kind: str, shard: int) -> Path:
+        assert self.folder is not None
+        return self.folder / f"{kind}-{shard:02d}.bin"
 
     def page(self, rel: str, source: SourceFile) -> tuple[Page, list[Problem]] | None:
         """The cached page of an unchanged file, with the warnings its reading gave."""
         entry = self.pages.get(rel)
         if (entry is not None and len(entry) == 4 and entry[0] == source.size and entry[1] == source.mtime_ns
-                and source.mtime_ns < self.saved_ns - RACY_NS):
+                and source.mtime_ns < self.saved_ns.get(_shard(rel), 0) - RACY_NS):
             self.used_pages.add(rel)
             return entry[2], list(entry[3])
         return None
@@ -101,7 +112,7 @@ class PageCache:
         # Markdown would double the cache's size for nothing.
         self.pages[rel] = (source.size, source.mtime_ns, replace(page, body_md=""), tuple(warnings))
         self.used_pages.add(rel)
-        self.changed = True
+        self.dirty_pages.add(_shard(rel))
 
     def body(self, page: Page) -> RenderedBody | None:
         key = _body_key(page)
@@ -114,35 +125,35 @@ class PageCache:
         key = _body_key(page)
         self.bodies[key] = body
         self.used_bodies.add(key)
-        self.dirty_shards.add(_shard(key))
+        self.dirty_bodies.add(_shard(key))
 
     def put_related(self, memo: dict[str, tuple[str, ...]]) -> None:
         if memo != self.related:
             self.related = memo
-            self.changed = True
+            self.related_changed = True
 
     def save(self) -> None:
-        """Write the entries this build used (dropping deleted files), atomically.
-
-        Body HTML is kept in shards, and only shards that changed are written again: saving one
-        edited article rewrites a small file, not the HTML of the whole archive.
-        """
-        if self.path is None:
+        """Write the shards that gained or lost entries in this build, each atomically."""
+        if self.folder is None:
             return
-        if self.changed or len(self.pages) != len(self.used_pages):
-            pages = {k: v for k, v in self.pages.items() if k in self.used_pages}
-            save_blob(self.path, self.fingerprint, {"pages": pages, "related": self.related,
-                                                    "saved_ns": time.time_ns()})
-        shards: dict[int, dict[str, RenderedBody]] = {}
-        dirty = set(self.dirty_shards)
-        for key, body in self.bodies.items():
-            shard = _shard(key)
-            if key in self.used_bodies:
-                shards.setdefault(shard, {})[key] = body
-            else:
-                dirty.add(shard)  # a body no page uses any more: drop it from its shard
-        for shard in sorted(dirty):
-            save_blob(self._shard_path(shard), self.fingerprint, {"bodies": shards.get(shard, {})})
+        now = time.time_ns()
+        for kind, table, used, dirty in (("pages", self.pages, self.used_pages, self.dirty_pages),
+                                         ("bodies", self.bodies, self.used_bodies, self.dirty_bodies)):
+            shards: dict[int, dict[str, Any]] = {}
+            dirty = set(dirty)
+            for key, value in table.items():
+                shard = _shard(key)
+                if key in used:
+                    shards.setdefault(shard, {})[key] = value
+                else:
+                    dirty.add(shard)  # an entry no file uses any more: drop it from its shard
+            for shard in sorted(dirty):
+                data: dict[str, Any] = {kind: shards.get(shard, {})}
+                if kind == "pages":
+                    data["saved_ns"] = now
+                save_blob(self._path(kind, shard), self.fingerprint, data)
+        if self.related_changed:
+            save_blob(self.folder / RELATED_NAME, self.fingerprint, {"related": self.related})
 
 
 def load_blob(path: Path, fingerprint: str) -> tuple[dict[str, Any] | None, str]:
@@ -206,7 +217,7 @@ def _alive(pid: int) -> bool:
 
 
 def _shard(key: str) -> int:
-    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % BODY_SHARDS
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % SHARDS
 
 
 def _body_key(page: Page) -> str:

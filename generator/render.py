@@ -31,6 +31,10 @@ from generator.views import Views
 _PACKAGE_DIR = Path(__file__).resolve().parent
 #: Marks of the "Latest news" fragment in pages, so a rebuild can replace it without a render.
 SIDEBAR_START = "<!--vestka:latest-->"
+#: Stands for the way up to the site root in fragments shared by pages of different depths.
+_ROOT_MARK = "\x00vestka-root\x00"
+#: Item fragments one render process keeps before starting afresh.
+MAX_FRAGMENTS = 20_000
 SIDEBAR_END = "<!--/vestka:latest-->"
 
 
@@ -357,18 +361,32 @@ class Renderer:
         return OutputFile(job.output_path, data.encode("utf-8"), sources=())
 
     def fragment_item(self, item: dict[str, Any], lang: str, current: str, absolute: bool) -> Markup:
-        key = ("item", item["source"], urls.depth(current), absolute)
+        """One list item. It is rendered once with its links written from `_ROOT_MARK`, which
+        each page then replaces by its own way up to the root ("../../"): an article is listed
+        on pages of many depths (home, year, month, tag, author, and their later pages)."""
+        depth = urls.depth(current)
+        if absolute or depth < 1:  # (a link to the root itself is "./" at depth 0, not a prefix)
+            key: tuple[Any, ...] = ("item", item["source"], depth, absolute)
+            found = self._fragments.get(key)
+            if found is None:
+                context = self.base_context(lang, current, "fragment", absolute)
+                context["item"] = item
+                found = self._fragments[key] = Markup(self.template("partials/article_item.html").render(context))
+            return found
+        key = ("item", item["source"])
         found = self._fragments.get(key)
         if found is None:
-            context = self.base_context(lang, current, "fragment", absolute)
+            if len(self._fragments) > MAX_FRAGMENTS:
+                self._fragments.clear()  # an archive's every item, kept at once, is memory for little
+            context = self.base_context(lang, current, "fragment", from_root_mark=True)
             context["item"] = item
             found = self._fragments[key] = Markup(self.template("partials/article_item.html").render(context))
-        return found
+        return Markup(found.replace(_ROOT_MARK, "../" * depth))
 
     # --- context --------------------------------------------------------------------------
 
     def base_context(self, lang: str, current: str, kind: str, absolute_links: bool = False,
-                     exclude: str | None = None) -> dict[str, Any]:
+                     exclude: str | None = None, from_root_mark: bool = False) -> dict[str, Any]:
         portable = self.config.portable
         root = self.root_path
 
@@ -382,6 +400,9 @@ class Renderer:
                 return path
             if absolute_links:
                 return root + path.lstrip("/")
+            if from_root_mark:
+                link = urls.relative_url("/", path, portable)
+                return _ROOT_MARK + ("" if link == "./" else link)
             # The same links appear on thousands of pages: remember them per folder depth.
             found = known.get((prefix_depth, path))
             if found is None:

@@ -134,7 +134,7 @@ def test_leftovers_of_a_killed_build_are_cleaned_by_the_next_one(tmp_path: Path,
     for name in (".vestka-staging-output-999999", ".vestka-old-output-999998"):
         (site / name / "en").mkdir(parents=True)
         (site / name / "en" / "half.html").write_text("half")
-    (site / ".vestka-cache" / "pages.bin.999999.tmp").write_bytes(b"half a cache")
+    (site / ".vestka-cache" / "pages-00.bin.999999.tmp").write_bytes(b"half a cache")
     result = run_build(site)
     assert result.returncode == 0, result.stderr
     assert leftovers(site) == []
@@ -173,7 +173,7 @@ def test_a_corrupted_cache_is_detected_and_ignored(tmp_path: Path, make_site, ki
     site = make_site({"content/en/2011/a.md": article("Original title", "2011-03-14")})
     build(load_config(site), Options())
     reference = tree_state(site / "output")
-    assert (site / ".vestka-cache/pages.bin").is_file()
+    assert list((site / ".vestka-cache").glob("pages-*.bin"))
     for path in _cache_files(site):
         path.write_bytes(_corruptions(path.read_bytes())[kind])
     (site / "output/en/2011/03/a/index.html").unlink()  # force the build to produce the page again
@@ -191,7 +191,9 @@ def test_a_cache_entry_tampered_with_behind_its_checksum_is_not_trusted(tmp_path
     """A cache whose payload changed but whose stored checksum did not is rejected."""
     site = make_site({"content/en/2011/a.md": article("Original title", "2011-03-14")})
     build(load_config(site), Options())
-    path = site / ".vestka-cache/pages.bin"
+    from generator.cache import _shard
+
+    path = site / f".vestka-cache/pages-{_shard('content/en/2011/a.md'):02d}.bin"
     blob = path.read_bytes()
     head = blob.index(b"\n") + 1
     data = pickle.loads(blob[head + 64:])
