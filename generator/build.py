@@ -110,7 +110,7 @@ def _build(config: Config, options: Options) -> BuildResult:
 
         # Made while the write stage stores them, one at a time, after the pages.
         feed_files = feeds.render_feeds(site, bodies, config, plans, reuse_feed)
-        outputs += sitemap.render_sitemap(site, config)
+        outputs += sitemap.render_sitemap(site, config, memo=state.sitemap_memo)
         outputs += search.search_fallback_index(site, bodies, config)
         outputs += [OutputFile(f"{a.rel_path}", copy_from=a.path, sources=(f"content/{a.rel_path}",))
                     for a in found.assets]

@@ -239,6 +239,7 @@ class OutputState:
         self.data: dict[str, Any] = {}
         self.newest_ns = 0
         self._loaded_manifest: dict[str, str] | None = None
+        self._loaded_spare: dict[str, str] | None = None
 
     @classmethod
     def open(cls, config: Config, enabled: bool = True) -> OutputState:
@@ -285,11 +286,14 @@ class OutputState:
         if not previous:
             return {}
         manifest = self._manifest(output_dir)
+        # The write stage fills the build before last (the spare folder): a file it holds with
+        # these bytes is never taken from output/, so only the others must still be there.
+        spare = self._spare_manifest(output_dir)
         reuse = {}
         for path, key in keys.items():
             entry = previous.get(path)
             if (entry is not None and entry[0] == key and manifest.get(path) == entry[1]
-                    and os.path.isfile(output_dir / path)):
+                    and (spare.get(path) == entry[1] or os.path.isfile(output_dir / path))):
                 reuse[path] = entry[1]
         return reuse
 
@@ -299,6 +303,13 @@ class OutputState:
 
             self._loaded_manifest = read_manifest(output_dir) or {}
         return self._loaded_manifest
+
+    def _spare_manifest(self, output_dir: Path) -> dict[str, str]:
+        if self._loaded_spare is None:
+            from generator.write import read_manifest, spare_name
+
+            self._loaded_spare = read_manifest(spare_name(output_dir)) or {}
+        return self._loaded_spare
 
     def spliceable(self, keys: dict[str, str], output_dir: Path) -> dict[str, Path]:
         """Pages whose only change since the last build is their sidebar, with their old files."""
@@ -317,11 +328,17 @@ class OutputState:
                 out[path] = output_dir / path
         return out
 
+    @property
+    def sitemap_memo(self) -> dict[tuple[Any, ...], str]:
+        """The sitemap entries of the last build (see sitemap.render_sitemap), updated in place."""
+        return self.data.setdefault("sitemap", {})
+
     def save(self, inputs: str, keys: dict[str, str], manifest: Any, output_dir: Path, result: Any,
              next_due: float | None) -> None:
         if self.path is None:
             return
         self.data = {
+            "sitemap": self.sitemap_memo,
             "inputs": inputs,
             "keys": {path: (key, manifest[path]) for path, key in keys.items() if path in manifest},
             "manifest_stat": _stat(output_dir / ".vestka-manifest.json"),

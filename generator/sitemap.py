@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from generator import urls
 from generator.assemble import list_url, translations_of
@@ -104,12 +105,27 @@ def url_xml(item: SitemapUrl, base_url: str) -> str:
     return "".join(parts)
 
 
-def render_sitemap(site: Site, config: Config, *, max_urls: int = MAX_URLS,
-                   max_bytes: int = MAX_BYTES) -> list[OutputFile]:
-    """sitemap.xml (split into an index of per-language sitemaps past the limits) and robots.txt."""
+def render_sitemap(site: Site, config: Config, *, max_urls: int = MAX_URLS, max_bytes: int = MAX_BYTES,
+                   memo: dict[tuple[Any, ...], str] | None = None) -> list[OutputFile]:
+    """sitemap.xml (split into an index of per-language sitemaps past the limits) and robots.txt.
+
+    `memo` holds the entries of the last build (of this config) and is left holding this
+    build's: most URLs of an archive are the same from one build to the next.
+    """
     base = config.base_url
     found = sitemap_urls(site, config)
-    by_lang = {code: [url_xml(item, base) for item in items] for code, items in found.items()}
+    old = memo if memo is not None else {}
+    fresh: dict[tuple[Any, ...], str] = {}
+
+    def entry(item: SitemapUrl) -> str:
+        key = (item.path, item.lastmod, item.alternates)
+        text = fresh[key] = old.get(key) or url_xml(item, base)
+        return text
+
+    by_lang = {code: [entry(item) for item in items] for code, items in found.items()}
+    if memo is not None:
+        memo.clear()
+        memo.update(fresh)
     lastmods = {code: max((i.lastmod for i in items if i.lastmod), default=None) for code, items in found.items()}
     every = [entry for entries in by_lang.values() for entry in entries]
     overhead = len((_HEAD + _TAIL).encode())
