@@ -76,6 +76,7 @@ def _build(config: Config, options: Options) -> BuildResult:
     with timer("read+markdown"):
         store = page_cache.PageCache.open(config, enabled=options.use_cache)
         pages, bodies = read_pages(found.pages, config, tz, store, report, options.progress)
+        found.pages.clear()  # read now; a big archive's file list is memory every worker would share
     with timer("assemble"):
         now = options.now or datetime.now().astimezone()
         site, problems = assemble(pages, config, drafts=options.drafts, future=options.future, now=now,

@@ -14,6 +14,9 @@ from generator.config import Config
 from generator.i18n import Strings
 from generator.model import Listing, Page, RenderedBody, Site
 
+#: Article views one process keeps before starting afresh.
+MAX_VIEWS = 20_000
+
 
 class Views:
     """Views of one site, made on first use."""
@@ -37,6 +40,8 @@ class Views:
     def article(self, source: str) -> dict[str, Any]:
         view = self._articles.get(source)
         if view is None:
+            if len(self._articles) > MAX_VIEWS:
+                self._articles.clear()  # a whole archive's views at once would be memory for little
             view = self._articles[source] = self._make(self.site.pages[source])
         return view
 
