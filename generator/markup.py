@@ -19,7 +19,8 @@ from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
 import markdown
-from markdown.treeprocessors import Treeprocessor
+from markdown import util
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from generator.model import Page, RenderedBody
 
@@ -83,14 +84,64 @@ def resolve_link(value: str, source_dir: str) -> str | None:
     return resolved + suffix
 
 
+#: For each of Python-Markdown's inline patterns, strings one of which the text must contain
+#: for the pattern to match anywhere in it (its regular expression cannot match without).
+_PATTERN_NEEDS: dict[str, tuple[str, ...]] = {
+    "backtick": ("`",), "escape": ("\\",), "footnote": ("[",), "reference": ("[",), "link": ("[",),
+    "image_link": ("[",), "image_reference": ("[",), "short_reference": ("[",), "short_image_ref": ("[",),
+    "autolink": ("<",), "automail": ("<",), "linebreak": ("  \n",), "html": ("<",), "entity": ("&",),
+    "em_strong": ("*", "_"), "em_strong2": ("_",), "not_strong": ("*", "_"), "strong_em": ("*",),
+    "strong": ("*",), "emphasis": ("*",), "emphasis2": ("_",),
+}
+
+
+class _QuickInlineProcessor(InlineProcessor):
+    """Python-Markdown's inline stage, which skips a pattern when the text holds none of the
+    characters it needs. Most text of news prose holds none of `, \\, [, <, &, * or _, and
+    trying a dozen patterns on every piece of text is a fifth of the conversion time. The
+    result is the same as the stock stage's (a test compares the two on random text)."""
+
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
+        if isinstance(data, util.AtomicString):
+            return data
+        patterns = self.inlinePatterns
+        needs = self._needs(patterns)
+        start = 0
+        count = len(patterns)
+        while patternIndex < count:
+            need = needs[patternIndex]
+            if need is not None and not any(text in data for text in need):
+                patternIndex += 1
+                start = 0
+                continue
+            data, matched, start = self._InlineProcessor__applyPattern(  # type: ignore[attr-defined]
+                patterns[patternIndex], data, patternIndex, start)
+            if not matched:
+                patternIndex += 1
+        return data
+
+    def _needs(self, patterns: util.Registry) -> list[tuple[str, ...] | None]:
+        """What each pattern needs, by its index (None: unknown, so always tried)."""
+        found = getattr(self, "_needs_by_index", None)
+        if found is None or len(found) != len(patterns):
+            found = [None] * len(patterns)
+            for name, need in _PATTERN_NEEDS.items():
+                if name in patterns:
+                    found[patterns.get_index_for_name(name)] = need
+            self._needs_by_index = found
+        return found
+
+
 class MarkdownRenderer:
     """One Python-Markdown instance, reset between documents (building one costs ~1 ms)."""
 
-    def __init__(self, sanitize: bool = False) -> None:
+    def __init__(self, sanitize: bool = False, quick: bool = True) -> None:
         self.md = markdown.Markdown(extensions=EXTENSIONS, output_format="html",
                                     extension_configs={"toc": {"permalink": False}})
         self.collector = _LinkCollector(self.md)
         self.md.treeprocessors.register(self.collector, "vestka-links", 1)
+        if quick:
+            self.md.treeprocessors.register(_QuickInlineProcessor(self.md), "inline", 20)
         self.sanitize: Callable[[str], str] | None = _sanitizer() if sanitize else None
 
     def render(self, page: Page) -> RenderedBody:
