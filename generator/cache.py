@@ -240,6 +240,7 @@ class OutputState:
         self.newest_ns = 0
         self._loaded_manifest: dict[str, str] | None = None
         self._loaded_spare: dict[str, str] | None = None
+        self._sitemap: dict[tuple[Any, ...], str] | None = None
 
     @classmethod
     def open(cls, config: Config, enabled: bool = True) -> OutputState:
@@ -330,15 +331,22 @@ class OutputState:
 
     @property
     def sitemap_memo(self) -> dict[tuple[Any, ...], str]:
-        """The sitemap entries of the last build (see sitemap.render_sitemap), updated in place."""
-        return self.data.setdefault("sitemap", {})
+        """The sitemap entries of the last build (see sitemap.render_sitemap), updated in place.
+
+        Kept in a file of its own, read only when a build renders: a no-op build must stay quick.
+        """
+        if self._sitemap is None:
+            self._sitemap = {}
+            if self.path is not None:
+                found = load_blob(self.path.with_suffix(".sitemap"), self.fingerprint)[0]
+                self._sitemap = found.get("entries", {}) if found else {}
+        return self._sitemap
 
     def save(self, inputs: str, keys: dict[str, str], manifest: Any, output_dir: Path, result: Any,
              next_due: float | None) -> None:
         if self.path is None:
             return
         self.data = {
-            "sitemap": self.sitemap_memo,
             "inputs": inputs,
             "keys": {path: (key, manifest[path]) for path, key in keys.items() if path in manifest},
             "manifest_stat": _stat(output_dir / ".vestka-manifest.json"),
@@ -350,6 +358,8 @@ class OutputState:
             "problems": list(result.problems) if result.problems else [],
         }
         save_blob(self.path, self.fingerprint, self.data)
+        if self._sitemap is not None:
+            save_blob(self.path.with_suffix(".sitemap"), self.fingerprint, {"entries": self._sitemap})
 
 
 def _stat(path: Path) -> tuple[int, int] | None:
