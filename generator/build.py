@@ -2,7 +2,8 @@
 
     load config -> discover -> read and convert Markdown -> assemble -> render -> write
 
-Nothing is written until every page has rendered, so a failure anywhere leaves the previous
+Pages are written into a folder beside output/ as they render (by the render workers), and
+output/ is swapped for it only when everything succeeded: a failure anywhere leaves the previous
 output/ as it was. Each stage is timed; the CLI prints the timings with --verbose.
 """
 
