@@ -241,6 +241,8 @@ class OutputState:
         self._loaded_manifest: dict[str, str] | None = None
         self._loaded_spare: dict[str, str] | None = None
         self._sitemap: dict[tuple[Any, ...], str] | None = None
+        #: Hash of the output paths of this build and what makes them (checked when it changes).
+        self.claims = ""
 
     @classmethod
     def open(cls, config: Config, enabled: bool = True) -> OutputState:
@@ -351,6 +353,7 @@ class OutputState:
             "keys": {path: (key, manifest[path]) for path, key in keys.items() if path in manifest},
             "manifest_stat": _stat(output_dir / ".vestka-manifest.json"),
             "next_due": next_due,
+            "claims": self.claims,
             "pages": result.pages,
             "listings": result.listings,
             "files": len(manifest),
