@@ -274,7 +274,16 @@ class OutputState:
         due = self.data.get("next_due")
         if due is not None and now >= due:
             return False
-        return self.data.get("manifest_stat") == _stat(output_dir / ".vestka-manifest.json")
+        if self.data.get("manifest_stat") != _stat(output_dir / ".vestka-manifest.json"):
+            return False
+        # A file deleted from output/ by hand must come back: every file is still there.
+        root = str(output_dir)
+        try:
+            for rel in self._manifest(output_dir):
+                os.stat(f"{root}/{rel}")
+        except OSError:
+            return False
+        return True
 
     def result_of_unchanged(self, result: Any) -> Any:
         result.pages = self.data.get("pages", 0)

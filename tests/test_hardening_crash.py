@@ -228,3 +228,22 @@ def test_a_cache_folder_that_is_a_file_does_not_break_the_build(tmp_path: Path, 
     result = run_build(site)
     assert result.returncode in (0, 1), result.stderr
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("builds_before", [1, 3])
+def test_output_files_deleted_by_hand_come_back(tmp_path: Path, make_site, builds_before: int) -> None:
+    """Whether or not the build before last is kept beside output/, every page deleted from
+    output/ is there again after the next build, with the bytes a clean build gives it."""
+    site = make_site({"content/en/2011/a.md": article("A", "2011-03-14"),
+                      "content/en/2012/b.md": article("B", "2012-05-01")})
+    for number in range(builds_before):
+        (site / "content/en/2012/b.md").write_text(article(f"B {number}", "2012-05-01"), encoding="utf-8")
+        for path in (site / "content").rglob("*.md"):  # old enough for the "nothing changed" check
+            os.utime(path, ns=(time.time_ns() - 60 * 10**9,) * 2)
+        build(load_config(site), Options())
+    reference = tree_state(site / "output")
+    for rel in ("en/2011/03/a/index.html", "en/index.html", "en/feed.xml", "sitemap.xml"):
+        (site / "output" / rel).unlink()
+    result = run_build(site)
+    assert result.returncode == 0, result.stderr
+    assert tree_state(site / "output") == reference
