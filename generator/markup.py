@@ -101,11 +101,15 @@ class _QuickInlineProcessor(InlineProcessor):
     trying a dozen patterns on every piece of text is a fifth of the conversion time. The
     result is the same as the stock stage's (a test compares the two on random text)."""
 
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        self.needs = self._needs(self.inlinePatterns)
+
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
         if isinstance(data, util.AtomicString):
             return data
         patterns = self.inlinePatterns
-        needs = self._needs(patterns)
+        needs = self.needs
         start = 0
         count = len(patterns)
         while patternIndex < count:
@@ -122,13 +126,10 @@ class _QuickInlineProcessor(InlineProcessor):
 
     def _needs(self, patterns: util.Registry) -> list[tuple[str, ...] | None]:
         """What each pattern needs, by its index (None: unknown, so always tried)."""
-        found = getattr(self, "_needs_by_index", None)
-        if found is None or len(found) != len(patterns):
-            found = [None] * len(patterns)
-            for name, need in _PATTERN_NEEDS.items():
-                if name in patterns:
-                    found[patterns.get_index_for_name(name)] = need
-            self._needs_by_index = found
+        found: list[tuple[str, ...] | None] = [None] * len(patterns)
+        for name, need in _PATTERN_NEEDS.items():
+            if name in patterns:
+                found[patterns.get_index_for_name(name)] = need
         return found
 
 

@@ -47,14 +47,10 @@ def workers_available() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def ordered_map(task: Callable[[T], R], items: Sequence[T], workers: int | None = None) -> list[R]:
-    """`[task(item) for item in items]`, spread over forked worker processes when it pays."""
-    return list(ordered_imap(task, items, workers))
-
-
 def ordered_imap(task: Callable[[T], R], items: Sequence[T], workers: int | None = None,
                  slice_size: int = 64) -> Iterator[R]:
-    """Like `ordered_map`, but yields results in order as they come, so they need not all fit in memory."""
+    """`task(item)` for each item, spread over forked worker processes when it pays, yielded in
+    order as they come, so the results need not all fit in memory."""
     workers = workers or workers_available()
     if workers < 2 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         for item in items:

@@ -274,21 +274,11 @@ def publish(files: Iterable[OutputFile], output_dir: Path, *, progress: Callable
 def _fill(files: Iterable[OutputFile], dest: Destination,
           progress: Callable[[int], None] | None) -> tuple[dict[str, str], int, int]:
     """Make `dest.root` hold exactly `files`; returns (manifest, written, unchanged)."""
+    # Every path was checked by `check_claims` before the build got here: unsafe names, two
+    # files in one place, a file where a folder must go.
     manifest: dict[str, str] = {}
-    folded: dict[str, str] = {}
-    folders: dict[str, tuple[str, str]] = {}
     written = unchanged = 0
     for count, item in enumerate(files, 1):
-        key = item.path.casefold()
-        if key in folded:
-            first = folded[key]
-            raise WriteError("two outputs claim one file", [Problem(
-                "error", (item.sources or ("?",))[0], None,
-                f"{item.path} would be written twice (also {first}"
-                + (", which differs only in case" if first != item.path else "") + ")",
-                "rename one of the sources so their URLs differ")])
-        folded[key] = item.path
-        _claim_folders(item, folders, folded)
         data = item.data
         if item.digest:
             digest = item.digest
@@ -306,28 +296,6 @@ def _fill(files: Iterable[OutputFile], dest: Destination,
         if progress is not None and count % 500 == 0:
             progress(count)
     return dict(sorted(manifest.items())), written, unchanged
-
-
-def _claim_folders(item: OutputFile, folders: dict[str, tuple[str, str]], files: dict[str, str]) -> None:
-    """Refuse a file and a folder of the same name (e.g. `about` and `about/index.html`)."""
-    parts = item.path.casefold().split("/")
-    own = "/".join(parts)
-    if own in folders:
-        other_path, other_source = folders[own]
-        raise WriteError("a file and a folder have the same name", [Problem(
-            "error", (item.sources or (item.path,))[0], None,
-            f"{item.path} would be a file where {other_path} needs a folder"
-            + (f" (from {other_source})" if other_source else ""),
-            "rename one of them")])
-    for i in range(1, len(parts)):
-        folder = "/".join(parts[:i])
-        if folder in files:
-            raise WriteError("a file and a folder have the same name", [Problem(
-                "error", (item.sources or (item.path,))[0], None,
-                f"{item.path} needs a folder where the file {files[folder]} is written",
-                "rename one of them")])
-        # Names only: keeping the item would keep its bytes, for every folder of the site.
-        folders.setdefault(folder, (item.path, item.sources[0] if item.sources else ""))
 
 
 def _make_dirs(root: Path, folder: Path) -> None:
