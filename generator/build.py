@@ -78,6 +78,7 @@ def _build(config: Config, options: Options) -> BuildResult:
     with timer("read+markdown"):
         store = page_cache.PageCache.open(config, enabled=options.use_cache)
         pages, bodies = read_pages(found.pages, config, tz, store, report, options.progress)
+        result.pages_from_cache = store.hits
         found.pages.clear()  # read now; a big archive's file list is memory every worker would share
     with timer("assemble"):
         now = options.now or datetime.now().astimezone()
@@ -145,10 +146,12 @@ def _build(config: Config, options: Options) -> BuildResult:
                 on_destination=lambda dest: setattr(renderer, "destination", dest))
             result.manifest, result.files_written, result.files_unchanged, result.files_removed = (
                 manifest, written, unchanged, removed)
+    # Before the state is saved: a no-op build reports the warnings stored with it.
+    result.problems = sort_problems(report.problems)
+    if writing:
         with timer("cache"):
             store.save()
             state.save(inputs, keys, manifest, config.output_dir, result, due)
-    result.problems = sort_problems(report.problems)
     return result
 
 

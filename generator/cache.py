@@ -66,6 +66,8 @@ class PageCache:
         self.dirty_bodies: set[int] = set()
         #: Why a stored cache file was not used ("" when all were, or when there were none).
         self.rejected = ""
+        #: Pages served from the cache in this build.
+        self.hits = 0
 
     @classmethod
     def open(cls, config: Config, enabled: bool = True) -> PageCache:
@@ -104,6 +106,7 @@ class PageCache:
         if (entry is not None and len(entry) == 4 and entry[0] == source.size and entry[1] == source.mtime_ns
                 and source.mtime_ns < self.saved_ns.get(_shard(rel), 0) - RACY_NS):
             self.used_pages.add(rel)
+            self.hits += 1
             return entry[2], list(entry[3])
         return None
 

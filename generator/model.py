@@ -184,6 +184,8 @@ class BuildResult:
     files_removed: int = 0
     #: Pages updated by replacing only their "Latest news" list in the previous build's file.
     sidebar_updates: int = 0
+    #: Source files whose page and body came from the page cache instead of being read again.
+    pages_from_cache: int = 0
     problems: list[Problem] = field(default_factory=list)
     #: stage name -> seconds, in pipeline order.
     timings: dict[str, float] = field(default_factory=dict)
