@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from theme_support import REPO, build_sample
+from theme_support import REPO, build_sample, require_program
 
 from generator.bundle import BundleError, site_files, write_bundle
-
-SHA256SUM = shutil.which("sha256sum")
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +44,20 @@ def test_zip_holds_every_site_file_and_a_manifest(sample: Path, tmp_path: Path) 
     assert (tmp_path / "viasna-archive.zip.sha256").read_text() == f"{digest}  viasna-archive.zip\n"
 
 
-@pytest.mark.skipif(SHA256SUM is None, reason="coreutils sha256sum is missing")
 def test_sha256sum_verifies_the_zip_and_the_unpacked_copy(sample: Path, tmp_path: Path) -> None:
+    sha256sum = require_program("sha256sum", "coreutils")
     write_bundle(sample, tmp_path / "site.zip")
-    done = subprocess.run([SHA256SUM, "-c", "site.zip.sha256"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sha256sum, "-c", "site.zip.sha256"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     with zipfile.ZipFile(tmp_path / "site.zip") as archive:
         archive.extractall(tmp_path / "unpacked")
     copy = tmp_path / "unpacked" / "site"
-    done = subprocess.run([SHA256SUM, "-c", "--strict", "SHA256SUMS"], cwd=copy, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sha256sum, "-c", "--strict", "SHA256SUMS"], cwd=copy, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     # A damaged copy is caught.
     article = next(copy.glob("en/20*/*/*/index.html"))
     article.write_bytes(article.read_bytes().replace(b"</main>", b"<p>tampered</p></main>"))
-    done = subprocess.run([SHA256SUM, "-c", "--quiet", "SHA256SUMS"], cwd=copy, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sha256sum, "-c", "--quiet", "SHA256SUMS"], cwd=copy, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert article.relative_to(copy).as_posix() in done.stdout
 

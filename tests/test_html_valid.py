@@ -7,24 +7,20 @@ into the same call, so a checker that silently checks nothing cannot pass the te
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from theme_support import VNU_JAR, build_sample
+from theme_support import VNU_JAR, build_sample, require_file, require_program
 
-JAVA = shutil.which("java")
 CANARY = "<!doctype html><html lang=en><head><title>canary</title></head><body><p><span>open</p></body></html>\n"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(JAVA is None, reason="needs Java 11+ (openjdk-17-jre-headless)"),
-    pytest.mark.skipif(not VNU_JAR.is_file(), reason="needs vnu.jar: run `npm ci` in the repository"),
-]
+pytestmark = pytest.mark.slow
 
 
 def test_sample_output_has_no_html_errors(tmp_path: Path) -> None:
+    java = require_program("java", "openjdk-17-jre-headless")
+    vnu_jar = require_file(VNU_JAR, "the Nu HTML checker (npm vnu-jar)")
     output = build_sample(tmp_path / "output")
     files = sorted(p for p in output.rglob("*") if p.suffix in (".html", ".css", ".svg") and p.is_file())
     assert len([p for p in files if p.suffix == ".html"]) > 100
@@ -32,7 +28,7 @@ def test_sample_output_has_no_html_errors(tmp_path: Path) -> None:
     canary = tmp_path / "canary" / "broken.html"
     canary.parent.mkdir()
     canary.write_text(CANARY, encoding="utf-8")
-    command = [JAVA, "-jar", str(VNU_JAR), "--errors-only", "--also-check-css", "--also-check-svg",
+    command = [java, "-jar", str(vnu_jar), "--errors-only", "--also-check-css", "--also-check-svg",
                "--format", "json", *map(str, files), str(canary)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     report = json.loads(done.stderr)  # vnu writes its JSON report to stderr

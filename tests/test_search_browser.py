@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import BASIC_CONFIG, article
 from test_feeds import Built, discovery_build, discovery_site
+from theme_support import chromium_path
 
 from generator.render import builtin_theme_dir
 from generator.search import FALLBACK_NAME, run_pagefind, search_fallback_index
 
-CHROMIUM = "/usr/bin/chromium"
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 #: The theme's own Content-Security-Policy stays in force (Pagefind runs its WebAssembly in a worker).
@@ -100,9 +100,9 @@ def server(indexed: Built) -> Iterator[str]:
 def browser() -> Iterator[object]:
     import playwright.sync_api as playwright
 
-    assert Path(CHROMIUM).exists(), "Chromium is not installed (apt-get install chromium)"
+    executable = chromium_path()
     with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS)
+        chromium = p.chromium.launch(executable_path=executable, headless=True, args=CHROME_ARGS)
         try:
             yield chromium
         finally:

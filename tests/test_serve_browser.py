@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import article
 from test_serve import Running, write_site
+from theme_support import chromium_path
 
 from generator.render import builtin_theme_dir
 
@@ -37,8 +38,9 @@ OLD_URL = "/en/2020/03/old-news/"
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
+    executable = chromium_path()
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROME_ARGS)
+        chromium = p.chromium.launch(executable_path=executable, headless=True, args=CHROME_ARGS)
         yield chromium
         chromium.close()
 

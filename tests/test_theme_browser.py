@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from theme_support import AXE_JS, LANGUAGES, build_sample, chromium, run_axe
+from theme_support import AXE_JS, LANGUAGES, build_sample, chromium, require_file, run_axe
 
 pytestmark = pytest.mark.browser
 
@@ -63,7 +63,7 @@ def key_pages(page: object, sample: Path, lang: str) -> dict[str, str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_violation(sample: Path, browser: object, scheme: str) -> None:
-    assert AXE_JS.is_file(), "axe-core is missing: run `npm ci` in the repository"
+    require_file(AXE_JS, "axe-core")
     context = browser.new_context(bypass_csp=True, color_scheme=scheme)  # CSP would refuse the injected axe
     page = context.new_page()
     report = {}

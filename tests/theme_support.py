@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import http.server
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -17,10 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-NODE_MODULES = REPO / "node_modules"
+#: Where `npm ci --prefix tools` (tools/install-test-deps.sh) puts the browser-test helpers.
+NODE_MODULES = REPO / "tools" / "node_modules"
 AXE_JS = NODE_MODULES / "axe-core" / "axe.min.js"
 VNU_JAR = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
-CHROMIUM = "/usr/bin/chromium"
+INSTALL_HINT = "run tools/install-test-deps.sh (or `make test`, which runs it)"
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LANGUAGES = ("en", "ru", "be")
@@ -36,13 +38,38 @@ def build_sample(output: Path) -> Path:
     return output
 
 
+def require_program(name: str, package: str) -> str:
+    """The path of program `name` on PATH; a missing program fails the test, naming it (never a skip)."""
+    found = shutil.which(name)
+    if found is None:
+        import pytest
+
+        pytest.fail(f"'{name}' is needed by this test and is not on PATH: install the Debian package "
+                    f"'{package}', or {INSTALL_HINT}", pytrace=False)
+    return found
+
+
+def require_file(path: Path, what: str) -> Path:
+    """`path` when it exists; otherwise fail the test, naming the missing helper."""
+    if not path.is_file():
+        import pytest
+
+        pytest.fail(f"{what} is missing ({path.relative_to(REPO)}): {INSTALL_HINT}", pytrace=False)
+    return path
+
+
+def chromium_path() -> str:
+    return require_program("chromium", "chromium")
+
+
 @contextmanager
 def chromium() -> Iterator[object]:
     """A headless Chromium (Playwright), closed on exit."""
     from playwright.sync_api import sync_playwright
 
+    executable = chromium_path()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS)
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROME_ARGS)
         try:
             yield browser
         finally:
