@@ -103,7 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("deploy", help="publish output/ to a target from config.yaml or a URL")
     site_arg(p)
     p.add_argument("target", nargs="?", metavar="TARGET", help="target name or URL (default: the first target)")
-    p.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, conflicts included; change nothing")
+    p.add_argument("--force", action="store_true",
+                   help="replace and delete files at the target that the last deploy did not write")
     p.add_argument("--build", action="store_true", help="build the site first")
     p.set_defaults(run=cmd_deploy)
     return parser
@@ -207,7 +209,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         from generator.build import Options, build
 
         build(config, Options())
-    result = deploy(config.output_dir, target, dry_run=args.dry_run, progress=lambda line: print(line, file=sys.stderr))
+    result = deploy(config.output_dir, target, dry_run=args.dry_run, force=args.force, progress=lambda line: print(line, file=sys.stderr))
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for line in result.plan_lines() if args.dry_run else []:

@@ -78,7 +78,11 @@ def _git_remote(url: str, repo: Path, tmp_path: Path) -> Remote:
 
     def put(rel: str, data: bytes) -> None:
         clone = tmp_path / f"clone-{uuid.uuid4().hex}"
-        git("clone", "--quiet", "--branch", "gh-pages", str(repo), str(clone))
+        if git("--git-dir", str(repo), "branch", "--list", "gh-pages").strip():
+            git("clone", "--quiet", "--branch", "gh-pages", str(repo), str(clone))
+        else:  # a branch made by hand before the first deploy
+            git("init", "--quiet", "--initial-branch", "gh-pages", str(clone))
+            git("remote", "add", "origin", str(repo), cwd=clone)
         (clone / rel).parent.mkdir(parents=True, exist_ok=True)
         (clone / rel).write_bytes(data)
         git("add", rel, cwd=clone)
@@ -241,6 +245,66 @@ def test_progress_reports_each_upload_and_the_manifest_last(remote: Remote, tmp_
     assert "upload a.html" in messages and "upload b.html" in messages
     uploads = [i for i, m in enumerate(messages) if m.startswith("upload")]
     assert messages.index("write .vestka-deploy.json") > max(uploads)
+
+
+# --- files the deploy did not write: the same rules for every method --------------------------------
+
+
+def test_first_deploy_never_replaces_files_it_did_not_write(remote: Remote, tmp_path: Path):
+    remote.put_foreign("robots.txt", b"User-agent: *\nDisallow: /private/\n")
+    remote.put_foreign("index.html", b"<p>made by hand</p>")
+    before = remote.read()
+    out = make_output(tmp_path / "output", SITE)
+
+    with pytest.raises(DeployError) as info:
+        deploy(out, remote.target(delete=True))
+
+    text = str(info.value)
+    assert "index.html: error: exists at the target but was not written by a Vestka deploy" in text
+    assert "robots.txt: error: exists" in text and "--force" in text
+    assert remote.read() == before  # nothing sent, nothing deleted, no manifest
+
+    plan = deploy(out, remote.target(delete=True), dry_run=True)
+
+    assert plan.conflicts == ["index.html: exists at the target but was not written by a Vestka deploy",
+                              "robots.txt: exists at the target but was not written by a Vestka deploy"]
+    assert plan.plan_lines()[:2] == [f"conflict {c}" for c in plan.conflicts]
+    assert remote.read() == before
+
+    forced = deploy(out, remote.target(delete=True), force=True)
+
+    assert forced.conflicts == plan.conflicts
+    assert remote.site_files() == expected(SITE)
+
+
+def test_files_changed_at_the_target_are_neither_replaced_nor_deleted_without_force(remote: Remote,
+                                                                                   tmp_path: Path):
+    out = make_output(tmp_path / "output", SITE)
+    deploy(out, remote.target(delete=True))
+    remote.put_foreign(ARTICLE, b"<p>a name corrected by hand at the target</p>")
+    remote.put_foreign("robots.txt", b"User-agent: *\nDisallow: /\n")
+    before = remote.read()
+    newer = {p: d for p, d in SITE.items() if p != "robots.txt"}
+    newer[ARTICLE] = SITE[ARTICLE].replace("v1", "v2")
+    newer["index.html"] = "<!doctype html><title>New home</title>"
+    make_output(out, newer)
+
+    with pytest.raises(DeployError) as info:
+        deploy(out, remote.target(delete=True))
+
+    assert f"{ARTICLE}: error: was changed at the target since the last deploy" in str(info.value)
+    assert "robots.txt: error: was changed at the target since the last deploy" in str(info.value)
+    assert remote.read() == before
+
+    plan = deploy(out, remote.target(delete=True), dry_run=True)
+    assert [c.partition(":")[0] for c in plan.conflicts] == [ARTICLE, "robots.txt"]
+    assert remote.read() == before
+
+    deploy(out, remote.target(delete=True), force=True)
+
+    assert remote.site_files() == expected(newer)
+    again = deploy(out, remote.target(delete=True))  # the forced deploy's files are its own now
+    assert again.conflicts == [] and again.uploaded == []
 
 
 # --- method-specific ------------------------------------------------------------------------------
@@ -495,3 +559,121 @@ def test_result_text_for_the_cli():
                           unchanged=["b.html", "c.html"])
     assert result.summary() == "upload 1, delete 1, unchanged 2"
     assert result.plan_lines() == ["upload a.html", "delete old.html"]
+
+
+# --- links and a tampered manifest at the target ------------------------------------------------------
+
+
+def _linked_folder_target(kind: str, tmp_path: Path, request: pytest.FixtureRequest,
+                          monkeypatch: pytest.MonkeyPatch) -> tuple[DeployTarget, Path]:
+    """A target holding an earlier deploy whose `en/` was then made a link to a folder elsewhere."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "victim.html").write_text("not the site's")
+    out = make_output(tmp_path / "output", SITE)
+    if kind == "git+file":
+        repo = request.getfixturevalue("bare_repo")
+        target = DeployTarget("t", f"git+file://{repo}#gh-pages", delete=True)
+        deploy(out, target)
+        clone = tmp_path / "clone"
+        git("clone", "--quiet", "--branch", "gh-pages", str(repo), str(clone))
+        git("rm", "-r", "--quiet", "en", cwd=clone)
+        (clone / "en").symlink_to(elsewhere)
+        git("add", "en", cwd=clone)
+        git("commit", "--quiet", "-m", "link", cwd=clone)
+        git("push", "--quiet", "origin", "gh-pages", cwd=clone)
+        return target, elsewhere
+    www = tmp_path / "www"
+    if kind == "rsync":
+        server: SSHServer = request.getfixturevalue("sshd")
+        monkeypatch.setenv("VESTKA_SSH_COMMAND", server.ssh_command)
+        target = DeployTarget("t", server.url("rsync", www), delete=True)
+    else:
+        target = DeployTarget("t", f"file://{www}", delete=True)
+    deploy(out, target)
+    for path in sorted((www / "en").rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    (www / "en").rmdir()
+    (www / "en").symlink_to(elsewhere)
+    return target, elsewhere
+
+
+@pytest.mark.parametrize("kind", ["file", "rsync", "git+file"])
+def test_a_linked_folder_at_the_target_is_an_error_naming_it_and_nothing_outside_changes(
+        kind: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    target, elsewhere = _linked_folder_target(kind, tmp_path, request, monkeypatch)
+    out = make_output(tmp_path / "output", {**SITE, "en/new/index.html": "new"})
+
+    for dry_run in (True, False):
+        with pytest.raises(DeployError, match=r"en there is a symbolic link"):
+            deploy(out, target, dry_run=dry_run, force=True)
+
+    assert folder_files(elsewhere) == {"victim.html": b"not the site's"}
+
+
+def test_a_folder_deploy_never_deletes_a_file_added_to_the_manifest_by_hand(tmp_path: Path):
+    www = tmp_path / "www"
+    out = make_output(tmp_path / "output", SITE)
+    target = DeployTarget("t", f"file://{www}", delete=True)
+    deploy(out, target)
+    (www / "notes.txt").write_text("the web master's notes")
+    manifest = json.loads((www / ".vestka-deploy.json").read_text())
+    manifest["files"]["notes.txt"] = "0" * 64
+    (www / ".vestka-deploy.json").write_text(json.dumps(manifest))
+
+    with pytest.raises(DeployError, match="notes.txt: error: was changed at the target"):
+        deploy(out, target)
+    assert (www / "notes.txt").read_text() == "the web master's notes"
+
+
+@pytest.mark.parametrize("entry", ["a\x00b.html", "../outside.html", "/etc/passwd", "en/./x", "a\\b",
+                                   "en/\x1b.html"])
+def test_a_target_manifest_with_a_bad_entry_is_refused_before_anything_changes(entry: str, tmp_path: Path):
+    www = tmp_path / "www"
+    www.mkdir()
+    raw = json.dumps({"generator": "vestka 0.1.0", "files": {entry: "0" * 64}})
+    (www / ".vestka-deploy.json").write_text(raw)
+    out = make_output(tmp_path / "output", SITE)
+
+    with pytest.raises(DeployError, match="cannot read a deploy manifest") as info:
+        deploy(out, DeployTarget("t", f"file://{www}", delete=True))
+
+    assert "must" in str(info.value)
+    assert folder_files(www) == {".vestka-deploy.json": raw.encode()}
+
+
+_KILLED_DEPLOY = """
+import os, signal, sys
+from pathlib import Path
+from generator.config import DeployTarget
+from generator.deploy import deploy
+real_replace, calls = os.replace, []
+def replace(*args, **kwargs):
+    calls.append(args)
+    if len(calls) == 3:
+        os.kill(os.getpid(), signal.SIGKILL)  # between writing a temporary file and renaming it
+    return real_replace(*args, **kwargs)
+os.replace = replace
+deploy(Path(sys.argv[1]), DeployTarget("t", sys.argv[2]))
+"""
+
+
+def test_a_killed_folder_deploy_leaves_no_temporary_files_after_the_next_one(tmp_path: Path):
+    import subprocess
+    import sys
+
+    www = tmp_path / "www"
+    out = make_output(tmp_path / "output", SITE)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-c", _KILLED_DEPLOY, str(out), f"file://{www}"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == -9, proc.stderr
+    leftovers = [p for p in folder_files(www) if p.rpartition("/")[2].startswith(".vestka-tmp-")]
+    assert leftovers, "the kill should have left a temporary file"
+
+    deploy(out, DeployTarget("t", f"file://{www}"))
+
+    files = folder_files(www)
+    assert [p for p in files if ".vestka-tmp-" in p] == []
+    files.pop(".vestka-deploy.json")
+    assert files == expected(SITE)

@@ -8,9 +8,16 @@ and write the target's manifest last. Each method lives in its own module and ex
 - `read_manifest() -> bytes | None`: the target's `.vestka-deploy.json`, or None when there is none;
 - `changed(output_dir, files, recorded) -> set[str]`: which of `files` differ at the target, computed
   from the target where that is cheap (folders, git trees, rsync's checksums) and from `recorded`
-  (the target's manifest) where it is not (S3);
-- `apply(output_dir, upload, delete, manifest, progress)`: carry out the plan; `manifest` is the new
-  target manifest (None when it is unchanged) and goes last.
+  (the target's manifest) and a listing where it is not (S3);
+- `current(paths) -> dict[str, str | None]`: what each path holds at the target now: the SHA-256 of a
+  regular file, None when there is nothing, or `NOT_A_FILE`;
+- `apply(output_dir, upload, delete, manifest, progress)`: carry out the plan; `upload` maps each path to
+  its SHA-256; `manifest` is the new target manifest (None when it is unchanged) and goes last.
+
+A deploy replaces or deletes only what the last deploy wrote and nobody changed since: a path whose
+current content is neither absent nor the recorded hash is a conflict. Conflicts stop the deploy before
+anything is sent (`--dry-run` lists them); `force=True` replaces and deletes them anyway. A file that
+already holds exactly the bytes of the build is taken as the deploy's own.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from urllib.parse import SplitResult, urlsplit
 from generator.config import DeployTarget
 from generator.deploy import git, local, rsync, s3
 from generator.deploy.manifest import (
+    NOT_A_FILE,
     TARGET_MANIFEST,
     parse_manifest,
     read_build_output,
@@ -66,14 +74,19 @@ class DeployResult:
     kept: list[str] = field(default_factory=list)
     #: Things the user should know, e.g. files in output/ that the build manifest does not list.
     warnings: list[str] = field(default_factory=list)
+    #: Paths at the target that the last deploy did not write or that changed since, as "path: why".
+    #: A deploy with conflicts stops before changing anything unless forced; then they are replaced.
+    conflicts: list[str] = field(default_factory=list)
 
     def plan_lines(self) -> list[str]:
-        lines = [f"upload {p}" for p in self.uploaded] + [f"delete {p}" for p in self.deleted]
+        lines = [f"conflict {c}" for c in self.conflicts]
+        lines += [f"upload {p}" for p in self.uploaded] + [f"delete {p}" for p in self.deleted]
         lines += [f"keep {p} (no longer built; set delete: true to remove it)" for p in self.kept]
         return lines
 
     def summary(self) -> str:
-        return f"upload {len(self.uploaded)}, delete {len(self.deleted)}, unchanged {len(self.unchanged)}"
+        text = f"upload {len(self.uploaded)}, delete {len(self.deleted)}, unchanged {len(self.unchanged)}"
+        return text + (f", conflicts {len(self.conflicts)}" if self.conflicts else "")
 
 
 def resolve_target(targets: tuple[DeployTarget, ...], name_or_url: str | None) -> DeployTarget:
@@ -118,9 +131,13 @@ def parse_target_url(url: str) -> SplitResult:
     return parts
 
 
-def deploy(output_dir: Path, target: DeployTarget, *, dry_run: bool = False,
+def deploy(output_dir: Path, target: DeployTarget, *, dry_run: bool = False, force: bool = False,
            progress: Callable[[str], None] | None = None) -> DeployResult:
-    """Make `target` hold the finished build in `output_dir`, sending only what changed."""
+    """Make `target` hold the finished build in `output_dir`, sending only what changed.
+
+    Refuses, before changing anything, to replace or delete a file that the last deploy did not write
+    or that was changed at the target since, unless `force` is set.
+    """
     url = parse_target_url(target.url)
     files = read_build_output(output_dir)
     say = progress or _quiet
@@ -129,6 +146,11 @@ def deploy(output_dir: Path, target: DeployTarget, *, dry_run: bool = False,
         recorded = parse_manifest(raw, f"{target.url} {TARGET_MANIFEST}") if raw is not None else {}
         changed = session.changed(output_dir, files, recorded)
         stale = sorted(set(recorded) - set(files))
+        current = session.current(sorted(changed | set(stale)))
+        conflicts = [f"{p}: {why}" for p in sorted(changed | set(stale))
+                     if (why := _conflict(p, current.get(p), recorded.get(p)))]
+        # A recorded file that is already gone needs neither deleting nor keeping.
+        stale = [p for p in stale if current.get(p) is not None]
         result = DeployResult(
             target=target,
             dry_run=dry_run,
@@ -138,14 +160,34 @@ def deploy(output_dir: Path, target: DeployTarget, *, dry_run: bool = False,
             kept=[] if target.delete else stale,
             warnings=[f"{p} is in the output folder but not in the build manifest; not deployed"
                       for p in unlisted_files(output_dir, files)],
+            conflicts=conflicts,
         )
         if dry_run:
             return result
+        if conflicts and not force:
+            raise DeployError(
+                f"refusing to deploy to {target.url!r}: {len(conflicts)} file(s) there were not written by "
+                "the last deploy or were changed since; nothing was changed",
+                [Problem("error", line.partition(": ")[0], None, line.partition(": ")[2],
+                         "check it at the target; 'vestka deploy --dry-run' lists every conflict, "
+                         "'vestka deploy --force' replaces them") for line in conflicts])
         # Files kept at the target stay listed, so that turning `delete` on later removes them.
         new = {p: recorded[p] for p in result.kept} | files
         manifest = render_manifest(new)
-        session.apply(output_dir, result.uploaded, result.deleted, None if manifest == raw else manifest, say)
+        session.apply(output_dir, {p: files[p] for p in result.uploaded}, result.deleted,
+                      None if manifest == raw else manifest, say)
     return result
+
+
+def _conflict(path: str, now: str | None, recorded: str | None) -> str:
+    """Why replacing or deleting `path` would destroy something the last deploy did not write; or ""."""
+    if now is None or now == recorded:
+        return ""
+    if now == NOT_A_FILE:
+        return "is not a regular file at the target (a link or a folder)"
+    if recorded is None:
+        return "exists at the target but was not written by a Vestka deploy"
+    return "was changed at the target since the last deploy"
 
 
 def _quiet(_message: str) -> None:

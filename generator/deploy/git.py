@@ -23,7 +23,7 @@ from urllib.parse import SplitResult, unquote
 
 from generator import __version__
 from generator.config import DeployTarget
-from generator.deploy.local import FolderSession, replace_file
+from generator.deploy.local import FolderSession
 from generator.errors import DeployError
 
 DEFAULT_BRANCH = "gh-pages"
@@ -78,6 +78,7 @@ class GitSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.folder.__exit__(*exc)
         self._tmp.cleanup()
 
     def read_manifest(self) -> bytes | None:
@@ -90,13 +91,16 @@ class GitSession:
                               "which git cannot store")
         return self.folder.changed(output_dir, files, recorded)
 
-    def apply(self, output_dir: Path, upload: list[str], delete: list[str], manifest: bytes | None,
+    def current(self, paths: list[str]) -> dict[str, str | None]:
+        return self.folder.current(paths)
+
+    def apply(self, output_dir: Path, upload: dict[str, str], delete: list[str], manifest: bytes | None,
               progress: Callable[[str], None]) -> None:
         self.folder.apply(output_dir, upload, delete, manifest, progress)
         if not (output_dir / ".nojekyll").exists():
-            replace_file(self.work / ".nojekyll", b"")
+            self.folder.write(".nojekyll", b"")
         if self.target.cname:
-            replace_file(self.work / "CNAME", f"{self.target.cname.strip()}\n".encode())
+            self.folder.write("CNAME", f"{self.target.cname.strip()}\n".encode())
         self._git(["add", "--all"])
         if not self._git(["status", "--porcelain"]).stdout.strip():
             return

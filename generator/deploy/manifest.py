@@ -24,6 +24,13 @@ BUILD_MANIFEST = ".vestka-manifest.json"
 TARGET_MANIFEST = ".vestka-deploy.json"
 #: Files whose names start with this are Vestka's own bookkeeping and are never uploaded.
 PRIVATE_PREFIX = ".vestka-"
+#: Prefix of the temporary files a folder deploy writes before renaming them into place.
+TMP_PREFIX = ".vestka-tmp-"
+#: What a target reports for a path that holds something other than a regular file (a link, a folder),
+#: in place of a hash: never equal to a recorded hash, so such a path is never taken for the deploy's own.
+NOT_A_FILE = "not a regular file"
+#: What a target reports for an object whose content it cannot vouch for (no recorded hash on it).
+UNKNOWN = "unknown content"
 
 
 def sha256_file(path: Path) -> str:
@@ -109,6 +116,8 @@ def unlisted_files(output_dir: Path, files: dict[str, str]) -> list[str]:
 def _path_problem(path: object) -> str:
     if not isinstance(path, str) or not path:
         return "the path must be a non-empty string"
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in path):
+        return "the path must not contain NUL or other control characters"
     pure = PurePosixPath(path)
     if pure.is_absolute() or "\\" in path or any(p in ("", ".", "..") for p in path.split("/")):
         return "the path must be relative, with no '.', '..', '\\' or empty parts"

@@ -9,6 +9,12 @@ Every rsync call uses `--checksum`, because the quick check (size and time) skip
 the same size in the same second. The plan comes from rsync itself: a dry run lists the files whose
 content differs at the target. Deleting uses `--delete-missing-args` on exactly the files to delete, so
 no remote shell is needed and nothing else at the target can be touched.
+
+Before anything is sent, the target folder is listed (`--list-only`, no contents): a symbolic link to a
+folder on the way to a file the deploy would write or delete is an error naming it (rsync itself would
+silently replace the link with a folder). The files that would be replaced or deleted are fetched to a
+temporary folder and hashed here, so that a file the last deploy did not write, or one changed since,
+is reported as a conflict rather than overwritten.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import Self
 from urllib.parse import SplitResult, unquote
 
 from generator.config import DeployTarget
-from generator.deploy.manifest import TARGET_MANIFEST
+from generator.deploy.manifest import NOT_A_FILE, TARGET_MANIFEST, sha256_file
 from generator.errors import DeployError
 
 #: Options of every transfer: recurse, compare by content, keep file times (not folder times), send
@@ -59,6 +65,8 @@ class RsyncSession:
         self.where = where
         self._tmp = tempfile.TemporaryDirectory(prefix="vestka-rsync-")
         self.tmp = Path(self._tmp.name)
+        #: What the target holds, from `--list-only`: path -> kind ("-" file, "d" folder, "l" link, ...).
+        self._kinds: dict[str, str] | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -76,6 +84,14 @@ class RsyncSession:
         return (local / TARGET_MANIFEST).read_bytes()
 
     def changed(self, output_dir: Path, files: dict[str, str], recorded: dict[str, str]) -> set[str]:
+        kinds = self._listing()
+        for rel in sorted(set(files) | set(recorded)):
+            parts = rel.split("/")
+            for depth in range(1, len(parts)):
+                folder = "/".join(parts[:depth])
+                if kinds.get(folder) == "l":
+                    raise DeployError(f"cannot deploy to {self.where!r}: {folder} there is a symbolic link; "
+                                      "a deploy never writes or deletes through links")
         listing = self._file_list("all", sorted(files))
         proc = self._rsync(["--dry-run", "--out-format=%i %n", f"--files-from={listing}",
                             f"{output_dir}/", self.remote])
@@ -90,7 +106,38 @@ class RsyncSession:
             raise DeployError(f"rsync to {self.where!r} planned unexpected files: {sorted(unknown)[:5]}")
         return out
 
-    def apply(self, output_dir: Path, upload: list[str], delete: list[str], manifest: bytes | None,
+    def current(self, paths: list[str]) -> dict[str, str | None]:
+        kinds = self._listing()
+        out: dict[str, str | None] = {p: None if p not in kinds else NOT_A_FILE for p in paths}
+        regular = [p for p in paths if kinds.get(p) == "-"]
+        if regular:
+            fetched = self.tmp / "current"
+            fetched.mkdir()
+            listing = self._file_list("current", regular)
+            self._rsync([f"--files-from={listing}", "--ignore-missing-args", self.remote, f"{fetched}/"],
+                        options=["--recursive", "--links", "--protect-args"])
+            for rel in regular:
+                path = fetched / rel
+                out[rel] = sha256_file(path) if path.is_file() and not path.is_symlink() else None
+        return out
+
+    def _listing(self) -> dict[str, str]:
+        if self._kinds is None:
+            proc = self._rsync(["--list-only", self.remote], check=False,
+                               options=["--recursive", "--links", "--protect-args"])
+            if proc.returncode == 23 and "No such file or directory" in proc.stderr:
+                self._kinds = {}  # the folder does not exist yet
+            else:
+                self._check(proc)
+                self._kinds = {}
+                for line in proc.stdout.splitlines():
+                    fields = line.split(None, 4)
+                    if len(fields) == 5:
+                        name = fields[4].split(" -> ")[0] if fields[0].startswith("l") else fields[4]
+                        self._kinds[name] = fields[0][0]
+        return self._kinds
+
+    def apply(self, output_dir: Path, upload: dict[str, str], delete: list[str], manifest: bytes | None,
               progress: Callable[[str], None]) -> None:
         for rel in upload:
             progress(f"upload {rel}")
@@ -119,8 +166,9 @@ class RsyncSession:
         path.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
         return path
 
-    def _rsync(self, args: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
-        cmd = ["rsync", *_RSYNC, "--rsh", self.ssh, *args]
+    def _rsync(self, args: list[str], *, check: bool = True,
+               options: list[str] = _RSYNC) -> subprocess.CompletedProcess[str]:
+        cmd = ["rsync", *options, "--rsh", self.ssh, *args]
         try:
             proc = subprocess.run(cmd, check=False, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         except OSError as exc:

@@ -8,6 +8,12 @@ AWS_PROFILE, ~/.aws/credentials, an instance role), never from config.yaml. The 
 Objects cannot be listed with their SHA-256 cheaply (ETags are MD5 at best, and not even that for
 multipart uploads), so changes are found with the `.vestka-deploy.json` kept under the prefix, which is
 written last: a deploy that stops half way uploads again everything the old manifest does not vouch for.
+The prefix is listed too, so that an object deleted by hand is uploaded again.
+
+Every object a deploy uploads carries its SHA-256 in the `x-amz-meta-vestka-sha256` header. Before an
+object is replaced or deleted, that header is read back: an object that has no such header (put there by
+another tool or by hand) or whose header differs from the manifest's hash is a conflict, never silently
+overwritten. Replacing an object through other tools drops its metadata, so such edits are caught.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any, Self
 from urllib.parse import SplitResult, parse_qs, unquote
 
 from generator.config import DeployTarget
-from generator.deploy.manifest import TARGET_MANIFEST
+from generator.deploy.manifest import TARGET_MANIFEST, UNKNOWN
 from generator.errors import DeployError
 
 #: Content types for the files a site has, decided here rather than by the machine's mime.types.
@@ -40,6 +46,8 @@ CONTENT_TYPES = MappingProxyType({
 _TEXT_TYPES = ("application/json", "application/xml", "application/atom+xml", "application/rss+xml",
                "application/xslt+xml", "application/manifest+json", "text/javascript")
 _QUERY_KEYS = ("endpoint", "region", "addressing")
+#: User metadata key (x-amz-meta-…) holding the SHA-256 of an uploaded object.
+HASH_KEY = "vestka-sha256"
 # Python's built-in table only: the result must not depend on the machine's /etc/mime.types.
 _BUILTIN_TYPES = mimetypes.MimeTypes()
 
@@ -92,6 +100,7 @@ class S3Session:
                         retries={"max_attempts": 5, "mode": "standard"})
         self.client = boto3.session.Session().client("s3", endpoint_url=endpoint, region_name=region,
                                                      config=config)
+        self._present: set[str] | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -111,14 +120,42 @@ class S3Session:
         return response["Body"].read()
 
     def changed(self, output_dir: Path, files: dict[str, str], recorded: dict[str, str]) -> set[str]:
-        return {rel for rel, digest in files.items() if recorded.get(rel) != digest}
+        present = self._listing()
+        return {rel for rel, digest in files.items() if recorded.get(rel) != digest or rel not in present}
 
-    def apply(self, output_dir: Path, upload: list[str], delete: list[str], manifest: bytes | None,
+    def current(self, paths: list[str]) -> dict[str, str | None]:
+        from botocore.exceptions import ClientError
+
+        present = self._listing()
+        out: dict[str, str | None] = {}
+        for rel in paths:
+            if rel not in present:
+                out[rel] = None
+                continue
+            try:
+                head = self._call(self.client.head_object, Bucket=self.bucket, Key=self.key(rel))
+            except ClientError:
+                out[rel] = None  # gone since the listing
+                continue
+            out[rel] = head.get("Metadata", {}).get(HASH_KEY) or UNKNOWN
+        return out
+
+    def _listing(self) -> set[str]:
+        if self._present is None:
+            def keys() -> set[str]:
+                pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
+                                                                              Prefix=self.prefix)
+                return {item["Key"][len(self.prefix):] for page in pages for item in page.get("Contents", [])}
+
+            self._present = self._call(keys)
+        return self._present
+
+    def apply(self, output_dir: Path, upload: dict[str, str], delete: list[str], manifest: bytes | None,
               progress: Callable[[str], None]) -> None:
-        for rel in upload:
+        for rel, digest in upload.items():
             progress(f"upload {rel}")
             self._call(self.client.upload_file, str(output_dir / rel), self.bucket, self.key(rel),
-                       ExtraArgs={"ContentType": content_type(rel)})
+                       ExtraArgs={"ContentType": content_type(rel), "Metadata": {HASH_KEY: digest}})
         for start in range(0, len(delete), 1000):  # DeleteObjects takes at most 1000 keys
             batch = delete[start:start + 1000]
             for rel in batch:
