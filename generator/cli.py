@@ -95,7 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     site_arg(p)
     p.add_argument("format", metavar="FORMAT", help="dump, html, wordpress, feed, jekyll or hugo")
     p.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="files or folders to import")
-    p.add_argument("--lang", metavar="L", help="language of items that do not say theirs")
+    p.add_argument("--lang", metavar="L",
+                   help="language of items whose source declares none (a declared language is kept)")
+    p.add_argument("--force-lang", metavar="L", help="language of every item, overriding what the source declares")
+    p.add_argument("--section", metavar="NAME",
+                   help="import only this section of a Hugo or Jekyll site (a folder name or path)")
     p.add_argument("--dry-run", action="store_true", help="write nothing; print what would be written")
     p.add_argument("--force", action="store_true", help="overwrite files edited by hand since their import")
     p.set_defaults(run=cmd_import)
@@ -192,7 +196,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     config = _config(args)
     progress = _Progress(sys.stderr)
-    report = run_import(args.format, list(args.sources), config, lang=args.lang, dry_run=args.dry_run,
+    report = run_import(args.format, list(args.sources), config, lang=args.lang, force_lang=args.force_lang,
+                        section=args.section, dry_run=args.dry_run,
                         force=args.force, progress=lambda done, total: progress("import", done, total))
     progress.done()
     for line in report.summary_lines():

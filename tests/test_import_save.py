@@ -132,11 +132,16 @@ def test_clashing_slugs_get_stable_suffixes_in_source_order(tmp_path: Path) -> N
     assert front(tmp_path / "content/en/2012/same-title-2.md")["slug"] == "same-title-2"
 
 
-def test_same_source_twice_in_one_run_is_written_once(tmp_path: Path) -> None:
+def test_same_source_twice_in_one_run_keeps_both_under_stable_identities(tmp_path: Path) -> None:
     config = site(tmp_path)
-    result = save_items([item("https://ex.org/a"), item("https://ex.org/a", body="Other text")], config)
-    assert len(result.written) == 1
-    assert "same source" in result.skipped[0].message
+    items = [item("https://ex.org/a", origin="x.xml#1"), item("https://ex.org/a", origin="x.xml#2", body="Other")]
+    result = save_items(items, config)
+    assert sorted(result.written) == [("content/en/2012/same-title-2.md", "https://ex.org/a#x.xml#2"),
+                                      ("content/en/2012/same-title.md", "https://ex.org/a")]
+    assert not result.skipped
+    assert any("same identity" in p.message for p in result.warnings)
+    again = save_items(items, config)
+    assert again.written == [] and len(again.unchanged) == 2
 
 
 def test_item_keeps_its_earlier_file_when_its_title_changes(tmp_path: Path) -> None:
@@ -167,11 +172,15 @@ def test_naive_dates_take_the_site_time_zone(tmp_path: Path) -> None:
     assert front(tmp_path / "content/en/2012/naive.md")["date"] == "2012-05-01T10:00:00+03:00"
 
 
-def test_lang_argument_overrides_the_source_language(tmp_path: Path) -> None:
+def test_force_lang_overrides_the_source_language_and_lang_only_fills_in(tmp_path: Path) -> None:
     config = site(tmp_path)
     source = dumps(tmp_path, {"a.txt": f"Title A\n\n{META}\n\nBody.\n"})
-    report = run_import("dump", [source], config, lang="be")
+    report = run_import("dump", [source], config, lang="be", dry_run=True)
+    assert report.written[0][0] == "content/en/2011/title-a.md"  # the dump says "en"
+    report = run_import("dump", [source], config, force_lang="be")
     assert report.written[0][0] == "content/be/2011/title-a.md"
+    undeclared = save_items([item("https://ex.org/u")], config, lang="be", dry_run=True)
+    assert undeclared.written[0][0] == "content/be/2012/same-title.md"
 
 
 def test_language_not_in_the_site_is_skipped_with_a_hint(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -70,6 +70,16 @@ class ImportedItem:
     translation_key: str = ""
     #: Further front-matter keys kept as page meta (publisher, source_id, ...), in order.
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: Front-matter keys of the source that have no meaning here, written under `meta:`.
+    meta: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: Local files the body refers to: (reference as written in the body, file on disk,
+    #: site path it is copied to under static/ and linked as).
+    media: tuple[tuple[str, str, str], ...] = ()
+    #: Identities this item had in earlier imports (a dump's file name before urls.txt gave
+    #: it a URL): a re-import takes over the file written under one of them.
+    earlier_refs: tuple[str, ...] = ()
+    #: True when the source gave no date: the item becomes a standalone page dated by its file.
+    undated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +92,10 @@ class Parsed:
     skipped: tuple[Problem, ...] = ()
     #: URLs of media the source refers to (WordPress attachments); nothing is downloaded.
     attachments: tuple[str, ...] = ()
+    #: Media references of the items that name no file of the source (shown in the summary).
+    missing_media: tuple[str, ...] = ()
+    #: (kind, origin) of each shortcode or Liquid tag left as text; one warning per kind.
+    leftovers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +104,8 @@ class ParseOptions:
 
     #: Extra boilerplate lines to drop (config `importer.boilerplate`).
     boilerplate: tuple[str, ...] = ()
+    #: `--section`: import only this section (a folder name or path below the content root).
+    section: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +134,11 @@ class ImportReport:
     warnings: list[Problem] = field(default_factory=list)
     #: Media URLs listed by the source (WordPress attachments), for downloading by hand.
     attachments: list[str] = field(default_factory=list)
+    #: Items read, by kind ("articles", "pages", "drafts", "undated pages", "empty bodies").
+    kinds: dict[str, int] = field(default_factory=dict)
+    #: Media files copied (or to be copied) into static/, and references that name no file.
+    media: list[str] = field(default_factory=list)
+    missing_media: list[str] = field(default_factory=list)
 
     def summary_lines(self) -> list[str]:
         verb = "would write" if self.dry_run else "wrote"
@@ -125,12 +146,20 @@ class ImportReport:
                  f"skipped {len(self.skipped)}, conflicts {len(self.conflicts)}, "
                  f"warnings {len(self.warnings)}"
                  + (f", attachments {len(self.attachments)}" if self.attachments else "")]
+        if self.kinds:
+            lines.append("  read: " + ", ".join(f"{count} {kind}" for kind, count in self.kinds.items()))
+        if self.media or self.missing_media:
+            lines.append(f"  media: {len(self.media)} file(s) copied into static/, "
+                         f"{len(self.missing_media)} reference(s) name no file of the source")
         if self.dry_run:
             lines.append("dry run: nothing was written")
             lines += [f"  {verb} {path}  <- {ref}" for path, ref in self.written]
         lines += [f"  skipped: {p}" for p in self.skipped]
         lines += [f"  conflict: {p}" for p in self.conflicts]
         lines += [f"  {p}" for p in self.warnings]
+        if self.missing_media:
+            lines.append("  media not found (links left as they were):")
+            lines += [f"    {ref}" for ref in self.missing_media]
         if self.attachments:
             lines.append("  attachments (not downloaded):")
             lines += [f"    {url}" for url in self.attachments]
@@ -138,13 +167,16 @@ class ImportReport:
 
 
 def run_import(fmt: str, sources: list[Path], config: Config, *, lang: str | None = None,
-               dry_run: bool = False, force: bool = False,
+               force_lang: str | None = None, section: str | None = None,
+               dry_run: bool = False, force: bool = False, fetch_media: bool = False,
                progress: Callable[[int, int], None] | None = None) -> ImportReport:
     """Import `sources` in format `fmt` into `config.content_dir`.
 
-    `lang` sets the language of every item, overriding what the source says. `progress(done,
-    total)` is called after each source file is read and converted (the slow part); the
-    writing that follows is quick. Raises ImportFailure when the run cannot start.
+    `lang` is the language of items whose source declares none; `force_lang` overrides what
+    the source says. `section` limits a site import to one section. `fetch_media` downloads
+    remote images and files into static/. `progress(done, total)` is called after each
+    source file is read and converted (the slow part); the writing that follows is quick.
+    Raises ImportFailure when the run cannot start.
     """
     if fmt not in FORMATS:
         raise ImportFailure(f"unknown import format {fmt!r}", [Problem(
@@ -156,39 +188,87 @@ def run_import(fmt: str, sources: list[Path], config: Config, *, lang: str | Non
     if missing:
         raise ImportFailure("import source not found", [
             Problem("error", str(path), None, "no such file or folder", "check the path") for path in missing])
-    if lang is not None and (not _LANG_CODE.match(lang) or lang not in config.language_codes):
-        raise ImportFailure(f"unknown language {lang!r}", [Problem(
-            "error", "", None, f"--lang {lang!r} is not a language of this site",
-            "use one of: " + ", ".join(config.language_codes))])
+    for flag, value in (("--lang", lang), ("--force-lang", force_lang)):
+        if value is not None and (not _LANG_CODE.match(value) or value not in config.language_codes):
+            raise ImportFailure(f"unknown language {value!r}", [Problem(
+                "error", "", None, f"{flag} {value!r} is not a language of this site",
+                "use one of: " + ", ".join(config.language_codes))])
 
     module = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
-    options = ParseOptions(boilerplate=config.importer.boilerplate)
+    options = ParseOptions(boilerplate=config.importer.boilerplate, section=section)
     jobs: list[Job] = []
     for source in sources:
         jobs.extend(module.plan(Path(source), options))
 
     report = ImportReport(fmt=fmt, dry_run=dry_run)
     items: list[ImportedItem] = []
+    leftovers: dict[str, list[str]] = {}
+    undated: list[str] = []
     for done, job in enumerate(jobs, 1):
         parsed = _parse_job(job)
-        items.extend(parsed.items)
+        for item in parsed.items:
+            if item.date is None:
+                item = _undated(item, job.path)
+                undated.append(item.origin)
+            items.append(item)
         report.warnings.extend(parsed.warnings)
         report.skipped.extend(parsed.skipped)
         for url in parsed.attachments:
             if url not in report.attachments:
                 report.attachments.append(url)
+        report.missing_media.extend(r for r in parsed.missing_media if r not in report.missing_media)
+        for kind, origin in parsed.leftovers:
+            leftovers.setdefault(kind, []).append(origin)
         if progress is not None:
             progress(done, len(jobs))
 
     from generator.importer import save  # noqa: PLC0415 - save imports this module's records
 
-    result = save.save_items(items, config, lang=lang, dry_run=dry_run, force=force)
+    if undated:
+        report.warnings.append(warning(
+            "", f"{len(undated)} item(s) have no date; imported as standalone pages dated by their last "
+            "modification or their file's: " + ", ".join(undated[:10])
+            + (f", and {len(undated) - 10} more" if len(undated) > 10 else ""),
+            "add the real dates to the imported files where they are known"))
+    for kind, origins in sorted(leftovers.items()):
+        files = list(dict.fromkeys(origins))
+        report.warnings.append(warning(
+            "", f"{kind} left as text: {len(origins)} time(s) in {len(files)} file(s): "
+            + ", ".join(files[:10]) + (f", and {len(files) - 10} more" if len(files) > 10 else ""),
+            "replace it by hand in the imported files"))
+    if fetch_media:
+        from generator.importer import fetch  # noqa: PLC0415 - network code only when asked for
+
+        items, notes = fetch.fetch_remote_media(items, config.site_dir / ".vestka-cache" / "import-media")
+        report.warnings.extend(notes)
+    for item in items:
+        for kind in _kinds_of(item):
+            report.kinds[kind] = report.kinds.get(kind, 0) + 1
+    result = save.save_items(items, config, lang=lang, force_lang=force_lang, dry_run=dry_run, force=force)
     report.written.extend(result.written)
     report.unchanged.extend(result.unchanged)
     report.skipped.extend(result.skipped)
     report.conflicts.extend(result.conflicts)
     report.warnings.extend(result.warnings)
+    report.media.extend(result.media)
     return report
+
+
+def _kinds_of(item: ImportedItem) -> list[str]:
+    kinds = ["pages" if item.kind == "page" else "articles"]
+    if item.draft:
+        kinds.append("drafts")
+    if item.undated:
+        kinds.append("undated pages")
+    if not item.body.strip():
+        kinds.append("items with front matter only")
+    return kinds
+
+
+def _undated(item: ImportedItem, path: Path) -> ImportedItem:
+    """An item without a date becomes a standalone page dated by its last change (or file)."""
+    when = item.updated or datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).replace(microsecond=0)
+    return replace(item, date=when, kind="page", undated=True)
 
 
 def _parse_job(job: Job) -> Parsed:

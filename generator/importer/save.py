@@ -21,19 +21,20 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
 
 from generator.config import Config
 from generator.errors import Problem
-from generator.importer import ImportedItem, url_alias
-from generator.urls import slugify
+from generator.importer import ImportedItem, media, url_alias
+from generator.urls import expand_permalink, slugify
 
 _LANG_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _SAFE_PART = re.compile(r"^[^\\/\0.][^\\/\0]*$")
@@ -50,6 +51,10 @@ class SaveResult:
     skipped: list[Problem] = field(default_factory=list)
     conflicts: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    #: Media files copied (or, in a dry run, to be copied) into static/, as site paths.
+    media: list[str] = field(default_factory=list)
+    #: Items that had no title (named after their slug or file).
+    untitled: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +141,8 @@ def render(item: ImportedItem, *, lang: str, slug: str, zone: ZoneInfo,
     for key, value in item.extra.items():
         if key not in meta and value not in (None, "", [], ()):
             meta[key] = list(value) if isinstance(value, tuple) else value
+    if item.meta:
+        meta["meta"] = _plain(item.meta)
     meta["import_source"] = item.source_ref
     front = yaml.dump(meta, allow_unicode=True, sort_keys=False, width=1_000_000,
                       default_flow_style=False)
@@ -145,12 +152,27 @@ def render(item: ImportedItem, *, lang: str, slug: str, zone: ZoneInfo,
     return f"---\n{front}import_hash: {digest}\n---\n\n{body}\n"
 
 
+def _plain(value: Any) -> Any:
+    """Front-matter values as YAML can write them safely (dates as ISO text, tuples as lists)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
 def checked_aliases(item: ImportedItem) -> tuple[tuple[str, ...], list[str]]:
     """The item's aliases that can be served as files, and warnings about the others."""
     good: list[str] = []
     notes: list[str] = []
     for alias in item.aliases:
-        path, why = url_alias(alias) if "://" in alias or "?" in alias else (alias, "")
+        if "?" in alias and "://" not in alias:
+            continue  # served by a _redirects line, see save_items
+        path, why = url_alias(alias) if "://" in alias else (alias, "")
         if path is None or not path.startswith("/"):
             notes.append(why or f"alias {alias!r} is not a site path starting with '/'; left out")
             continue
@@ -163,8 +185,11 @@ def checked_aliases(item: ImportedItem) -> tuple[tuple[str, ...], list[str]]:
 
 
 def save_items(items: Iterable[ImportedItem], config: Config, *, lang: str | None = None,
-               dry_run: bool = False, force: bool = False) -> SaveResult:
-    """Write every item as a Markdown file (or, with `dry_run`, only say what would be written)."""
+               force_lang: str | None = None, dry_run: bool = False, force: bool = False) -> SaveResult:
+    """Write every item as a Markdown file (or, with `dry_run`, only say what would be written).
+
+    `lang` fills in the language of items that declare none; `force_lang` overrides it.
+    """
     result = SaveResult()
     zone = ZoneInfo(config.timezone)
     content = config.content_dir
@@ -177,16 +202,21 @@ def save_items(items: Iterable[ImportedItem], config: Config, *, lang: str | Non
     seen: dict[str, str] = {}
     for item in items:
         if item.source_ref in seen:
-            result.skipped.append(Problem("error", item.origin, None,
-                                          f"same source as {seen[item.source_ref]} ({item.source_ref}); "
-                                          "the first one was kept"))
-            continue
-        plan = _plan(item, config, lang, result)
+            # Real exports repeat ids and links; both items are kept, the later one under an
+            # identity made from its own origin (stable across runs of the same source).
+            distinct = f"{item.source_ref}#{item.origin}"
+            result.warnings.append(Problem(
+                "warning", item.origin, None,
+                f"same identity as {seen[item.source_ref]} ({item.source_ref}); imported as {distinct}",
+                "check that the two really are different posts"))
+            item = replace(item, source_ref=distinct)
+        plan = _plan(item, config, lang, force_lang, result)
         if plan is not None:
-            seen[item.source_ref] = item.origin
+            seen[plan.item.source_ref] = item.origin
             planned.append(plan)
 
     claimed: dict[str, str] = {}
+    chosen: list[tuple[_Planned, str]] = []
     planned.sort(key=lambda p: (p.folder, p.base_slug, p.item.source_ref))
     for plan in planned:
         item = plan.item
@@ -197,16 +227,56 @@ def save_items(items: Iterable[ImportedItem], config: Config, *, lang: str | Non
                                           "check the item's language and slug"))
             continue
         claimed[rel] = item.source_ref
-        earlier = by_source.get(item.source_ref)
+        chosen.append((plan, rel))
+    chosen.sort(key=lambda pair: (pair[0].item.origin, pair[0].item.source_ref))
+
+    new_urls = {_new_url(plan, rel, config).casefold(): rel for plan, rel in chosen}
+    alias_owner: dict[str, str] = {}
+    alias_lists: dict[str, tuple[str, ...]] = {}
+    old_paths: dict[str, str] = {}
+    redirects: list[tuple[str, str]] = []
+    for plan, rel in chosen:
+        item = plan.item
+        aliases, notes = checked_aliases(item)
+        result.warnings.extend(Problem("warning", item.origin, None, note) for note in notes)
+        kept = []
+        for alias in aliases:
+            folded = alias.casefold()
+            if folded in new_urls:
+                continue  # the new page itself answers at this path
+            other = alias_owner.get(folded)
+            if other is not None:
+                if other != rel:
+                    result.warnings.append(Problem(
+                        "warning", item.origin, None,
+                        f"old URL {alias} is also an old URL of content/{other}; it redirects there",
+                        "add it by hand to the file that should answer at it"))
+                continue
+            alias_owner[folded] = rel
+            kept.append(alias)
+        alias_lists[rel] = tuple(kept)
+        for path in [*aliases, *_query_urls(item)]:
+            old_paths.setdefault(path, rel)
+        for url in _query_urls(item):
+            redirects.append((url, _new_url(plan, rel, config)))
+    hosts = _own_hosts(item for item, _ in ((p.item, r) for p, r in chosen))
+    empty: list[str] = []
+
+    for plan, rel in chosen:
+        item = plan.item
+        earlier = by_source.get(item.source_ref) or _earlier_file(item, by_source)
         if earlier is not None and earlier != rel:
             result.warnings.append(Problem(
                 "warning", item.origin, None,
                 f"imported before as content/{earlier}; now written to content/{rel}",
                 "delete the older file if it is no longer wanted"))
+        if not item.body.strip():
+            empty.append(item.origin)
+        body, image = media.place(item, config.static_dir, dry_run, result)
+        body = media.rewrite_links(body, rel, old_paths, hosts)
+        item = replace(item, body=body, image=image)
         slug = Path(rel).stem
-        aliases, notes = checked_aliases(item)
-        result.warnings.extend(Problem("warning", item.origin, None, note) for note in notes)
-        text = render(item, lang=plan.lang, slug=slug, zone=zone, aliases=aliases)
+        text = render(item, lang=plan.lang, slug=slug, zone=zone, aliases=alias_lists[rel])
         site_rel = f"content/{rel}"
         target = content / rel
         entry = (site_rel, item.source_ref)
@@ -228,23 +298,77 @@ def save_items(items: Iterable[ImportedItem], config: Config, *, lang: str | Non
         if not dry_run:
             _write_atomic(target, text)
         result.written.append(entry)
+    if result.untitled:
+        names = result.untitled
+        result.warnings.append(Problem(
+            "warning", "", None, f"{len(names)} item(s) have no title; each is named after its slug or file: "
+            + ", ".join(names[:10]) + (f", and {len(names) - 10} more" if len(names) > 10 else ""),
+            "give them real titles in the imported files"))
+    if empty:
+        result.warnings.append(Problem(
+            "warning", "", None, f"{len(empty)} item(s) have front matter only; imported with an empty body: "
+            + ", ".join(empty[:10]) + (f", and {len(empty) - 10} more" if len(empty) > 10 else ""),
+            "write their text, or delete the files that are not wanted"))
+    if redirects:
+        media.write_redirects(config.static_dir / "_redirects", redirects, dry_run, result)
     return result
 
 
-def _plan(item: ImportedItem, config: Config, forced_lang: str | None, result: SaveResult) -> _Planned | None:
+def _query_urls(item: ImportedItem) -> list[str]:
+    """Old URLs of the item that carry a query string ("/?p=12"): only a _redirects line serves them."""
+    out = []
+    for alias in item.aliases:
+        parts = urlsplit(alias)
+        if parts.query:
+            out.append((parts.path or "/") + "?" + parts.query)
+    return out
+
+
+def _own_hosts(items: Iterable[ImportedItem]) -> frozenset[str]:
+    """Host names of the old site (from the items' original URLs), for recognising own links."""
+    hosts = set()
+    for item in items:
+        host = urlsplit(item.source_url).hostname if item.source_url else None
+        if host:
+            hosts.add(host.lower().rstrip("."))
+    return frozenset(hosts)
+
+
+def _earlier_file(item: ImportedItem, by_source: dict[str, str]) -> str | None:
+    for ref in item.earlier_refs:
+        if ref in by_source:
+            return by_source[ref]
+    return None
+
+
+def _new_url(plan: _Planned, rel: str, config: Config) -> str:
+    """The URL path the build will give the file `rel` (the same rule as the reader's)."""
+    date = plan.item.date
+    assert date is not None
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=ZoneInfo(config.timezone))
+    kind = "page" if plan.item.kind == "page" else "article"
+    section = PAGES_FOLDER if kind == "page" else "news"
+    values = {"lang": plan.lang, "year": f"{date.year:04d}", "month": f"{date.month:02d}",
+              "day": f"{date.day:02d}", "slug": Path(rel).stem, "section": section}
+    pattern = config.permalinks.page if kind == "page" else config.permalinks.article
+    return expand_permalink(pattern, values)
+
+
+def _plan(item: ImportedItem, config: Config, fill_lang: str | None, forced_lang: str | None,
+          result: SaveResult) -> _Planned | None:
     def skip(message: str, hint: str = "") -> None:
         result.skipped.append(Problem("error", item.origin, None, message, hint))
 
     if not item.title.strip():
-        skip("no title", "give the item a title in the source")
-        return None
-    if not item.body.strip():
-        skip("no body text")
-        return None
+        title = (item.slug or "").replace("-", " ").strip() or Path(item.origin.split("#")[0]).stem
+        result.untitled.append(item.origin)
+        item = replace(item, title=title)
     if item.date is None:
         skip("no date", "add a publication date to the source")
         return None
-    lang = forced_lang or _site_lang(item.lang, config) or config.importer.lang or config.default_language
+    lang = (forced_lang or _site_lang(item.lang, config) or fill_lang or config.importer.lang
+            or config.default_language)
     if not _LANG_CODE.match(lang) or lang not in config.language_codes:
         skip(f"language {lang!r} is not a language of this site",
              "add it to languages in config.yaml or import with --lang")
@@ -274,7 +398,7 @@ def _choose_path(plan: _Planned, by_source: dict[str, str], owners: dict[str, st
                  claimed: dict[str, str], content: Path) -> str | None:
     """Relative path under content/ for the item: its earlier file, or the first free slug."""
     folder = "/".join(plan.folder)
-    earlier = by_source.get(plan.item.source_ref)
+    earlier = by_source.get(plan.item.source_ref) or _earlier_file(plan.item, by_source)
     if earlier is not None and earlier.rsplit("/", 1)[0] == folder and earlier not in claimed:
         return earlier if _inside(content, earlier) else None
     number = 1
@@ -282,7 +406,8 @@ def _choose_path(plan: _Planned, by_source: dict[str, str], owners: dict[str, st
         slug = plan.base_slug if number == 1 else f"{plan.base_slug}-{number}"
         rel = f"{folder}/{slug}.md"
         owner = owners.get(rel, "")
-        taken = rel in claimed or (rel in owners and owner is not None and owner != plan.item.source_ref)
+        taken = rel in claimed or (rel in owners and owner is not None and owner != plan.item.source_ref
+                                   and owner not in plan.item.earlier_refs)
         if not taken:
             return rel if _inside(content, rel) else None
         number += 1
