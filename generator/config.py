@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from generator import __version__
+from generator import __version__, safe_yaml
 from generator.errors import ConfigError, Problem
 
 CONFIG_NAME = "config.yaml"
@@ -228,8 +228,9 @@ def load_config(site_dir: Path) -> Config:
 def parse_config(text: str, site_dir: Path) -> Config:
     """Validate config text (pure: no file access); raise ConfigError listing every problem."""
     try:
+        safe_yaml.check_limits(text)  # before compose, which recurses once per level
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if node else {}
+        raw = yaml.load(text, Loader=safe_yaml.UniqueKeyLoader) if node else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

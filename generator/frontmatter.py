@@ -13,26 +13,27 @@ from typing import Any
 import yaml
 
 from generator.errors import Problem
+from generator.safe_yaml import (  # noqa: F401 - the limits are part of this module's story
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_EXPANDED,
+    DuplicateKeyError,
+    UniqueKeyLoader,
+    YAMLLimitError,
+    check_limits,
+)
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """The C safe loader without YAML's own timestamp type: dates reach `to_datetime` as text,
-    so an impossible date ("2011-02-30") is reported on its line with a helpful message."""
+class _Loader(UniqueKeyLoader):
+    """The C safe loader, refusing duplicate keys, without YAML's own timestamp type: dates reach
+    `to_datetime` as text, so an impossible date ("2011-02-30") is reported on its line."""
 
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in UniqueKeyLoader.yaml_implicit_resolvers.items()
 }
 _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
-#: More alias uses than this in one front matter is treated as a YAML bomb.
-MAX_ALIASES = 100
-#: Deeper nesting than this is refused: nothing in front matter needs it.
-MAX_DEPTH = 20
-#: More values than this, counting what aliases repeat, is refused.
-MAX_EXPANDED = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +88,20 @@ def split(text: str, file: str) -> Split:
 
 def parse_yaml(yaml_text: str, file: str, line_offset: int) -> dict[str, Any]:
     """Parse front-matter YAML; errors name the line in the file (`line_offset` lines precede it)."""
-    if "*" in yaml_text and "&" in yaml_text:
-        _refuse_bombs(yaml_text, file, line_offset)
     try:
+        check_limits(yaml_text)
         data = yaml.load(yaml_text, Loader=_Loader)
+    except YAMLLimitError as exc:
+        raise FrontMatterError(Problem(
+            "error", file, exc.problem_mark.line + 1 + line_offset, f"front matter {exc.problem}",
+            "write the values out instead of nesting or repeating anchors (a YAML 'bomb' expands a few "
+            "lines into millions of values)")) from None
+    except DuplicateKeyError as exc:
+        first, second = exc.context_mark.line + 1 + line_offset, exc.problem_mark.line + 1 + line_offset
+        key = exc.problem.partition(" is written")[0].removeprefix("key ")
+        raise FrontMatterError(Problem(
+            "error", file, second, f"front matter writes {key} twice, on lines {first} and {second}",
+            "keep one of them: YAML keys are unique, and which one counts is otherwise a guess")) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         context = getattr(exc, "context_mark", None)
@@ -112,50 +123,6 @@ def parse_yaml(yaml_text: str, file: str, line_offset: int) -> dict[str, Any]:
                                        f"front matter must be a mapping of keys to values, not {type(data).__name__}",
                                        "write one 'key: value' per line"))
     return data
-
-
-def _refuse_bombs(yaml_text: str, file: str, line_offset: int) -> None:
-    """Refuse alias bombs and deep nesting, using the event parser, which expands nothing.
-
-    Each value's expanded size is counted (an alias counts as everything its anchor holds), so
-    "billion laughs" is refused however few aliases it takes, before anything is built.
-    """
-    aliases = 0
-    sizes: dict[str, int] = {}
-    stack: list[tuple[str | None, int]] = [(None, 0)]  # (anchor, nodes so far) per open collection
-
-    def refuse(event: yaml.Event, message: str) -> FrontMatterError:
-        return FrontMatterError(Problem("error", file, event.start_mark.line + 1 + line_offset, message,
-                                        "write the values out instead of repeating anchors (a YAML 'bomb' "
-                                        "expands a few lines into millions of values)"))
-
-    try:
-        for event in yaml.parse(yaml_text, Loader=_Loader):
-            if isinstance(event, yaml.AliasEvent):
-                aliases += 1
-                if aliases > MAX_ALIASES:
-                    raise refuse(event, f"front matter uses YAML aliases more than {MAX_ALIASES} times")
-                anchor, count = stack[-1]
-                stack[-1] = (anchor, count + sizes.get(event.anchor, 1))
-            elif isinstance(event, yaml.ScalarEvent):
-                anchor, count = stack[-1]
-                stack[-1] = (anchor, count + 1)
-                if event.anchor:
-                    sizes[event.anchor] = 1
-            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                stack.append((event.anchor, 1))
-                if len(stack) - 1 > MAX_DEPTH:
-                    raise refuse(event, f"front matter is nested more than {MAX_DEPTH} levels deep")
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                anchor, count = stack.pop()
-                if anchor:
-                    sizes[anchor] = count
-                parent_anchor, parent_count = stack[-1]
-                stack[-1] = (parent_anchor, parent_count + count)
-            if stack[-1][1] > MAX_EXPANDED or sum(c for _, c in stack) > MAX_EXPANDED:
-                raise refuse(event, f"front matter expands to more than {MAX_EXPANDED:,} values")
-    except yaml.YAMLError:
-        return  # the full parse reports it with its line
 
 
 def key_line(yaml_text: str, key: str, line_offset: int) -> int | None:

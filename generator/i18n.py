@@ -17,6 +17,7 @@ import yaml
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 
+from generator import safe_yaml
 from generator.config import Config, Language
 from generator.errors import Problem
 
@@ -54,7 +55,7 @@ class Strings:
 
     def _load(self, path: Path) -> dict[str, Any]:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = safe_yaml.load(path.read_text(encoding="utf-8")) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             mark = getattr(exc, "problem_mark", None)
             self.problems.append(Problem("error", self._label(path), mark.line + 1 if mark else None,

@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from generator import safe_yaml
 from generator.errors import ImportFailure, Problem
 from generator.importer import ImportedItem, Job, Parsed, ParseOptions, skipped
 from generator.importer.dates import key_line, parse_date
@@ -183,7 +184,7 @@ def _load(path: Path, name: str) -> Any:
             return tomllib.loads(text)
         if name.endswith(".json"):
             return json.loads(text)
-        return yaml.safe_load(text) or {}
+        return safe_yaml.load(text) or {}
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ImportFailure(f"{name} cannot be read", [Problem("error", name, None, str(exc))]) from None
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from generator import safe_yaml
 from generator.errors import ImportFailure, Problem
 from generator.importer import ImportedItem, Job, Parsed, ParseOptions, skipped, warning
 from generator.importer.markdown_convert import html_to_markdown
@@ -70,7 +71,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
             raise FrontMatterError(f"front matter opened with {fence} is never closed", 1)
         raw, body = text[4:end + 1], text[end + 4:].lstrip("\n")
         try:
-            data = yaml.safe_load(raw) if fence == "---" else tomllib.loads(raw)
+            data = safe_yaml.load(raw) if fence == "---" else tomllib.loads(raw)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise FrontMatterError(f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}",
@@ -198,7 +199,7 @@ def read_site_config(source: Path) -> JekyllSite:
     if not path.is_file():
         return JekyllSite()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_yaml.load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ImportFailure("_config.yml is not valid YAML",
                             [Problem("error", "_config.yml", None, str(exc))]) from None

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from generator import safe_yaml
 from generator.config import Config
 from generator.errors import Problem
 from generator.importer import ImportedItem, media, url_alias
@@ -92,7 +93,7 @@ def import_source_of(text: str) -> str | None:
     if front is None or "import_source:" not in front:
         return None
     try:
-        data = yaml.safe_load(front)
+        data = safe_yaml.load(front)
     except yaml.YAMLError:
         return None
     value = data.get("import_source") if isinstance(data, dict) else None
