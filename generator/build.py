@@ -2,7 +2,7 @@
 
     load config -> discover -> read and convert Markdown -> assemble -> render -> write
 
-Pages are written into a folder beside output/ as they render (by the render workers), and
+Pages are written into a folder of the build state (see write.Places) as they render (by the render workers), and
 output/ is swapped for it only when everything succeeded: a failure anywhere leaves the previous
 output/ as it was. Each stage is timed; the CLI prints the timings with --verbose.
 """
@@ -25,6 +25,7 @@ from generator.assemble import assemble
 from generator.config import Config
 from generator.errors import ContentError, Problem, Report, sort_problems
 from generator.i18n import Strings
+from generator.manifest import NO_BUILD, BuildCheck, check_build, load_stats
 from generator.markup import MarkdownRenderer
 from generator.model import BuildResult, OutputFile, Page, RenderedBody, Site, SourceFile
 from generator.parallel import ordered_imap
@@ -70,7 +71,15 @@ def _build(config: Config, options: Options) -> BuildResult:
         static, static_problems = sources.static_layers(
             [d / "static" for d in reversed(theme_dirs(config))] + [config.static_dir])
         report.extend(found.problems + static_problems)
-        state = page_cache.OutputState.open(config, enabled=options.use_cache and writing)
+        places = write.places_for(config.output_dir, config.cache_dir) if writing else None
+        output, recorded = NO_BUILD, {}
+        if places is not None:
+            write.migrate_old_state(places)
+            recorded = load_stats(places.stats)
+            output = check_build(config.output_dir, recorded.get("output", {}))
+        spare = _Once(lambda: check_build(places.spare, recorded.get("previous", {})) if places else NO_BUILD)
+        state = page_cache.OutputState.open(config, enabled=options.use_cache and writing, output=output,
+                                            spare=spare)
         templates = templates_fingerprint(config)
         inputs = state.inputs_key(found, static, options, templates)
         if state.unchanged(inputs, config.output_dir, time.time()) and not report.problems:
@@ -137,11 +146,12 @@ def _build(config: Config, options: Options) -> BuildResult:
     if report.failed:
         raise ContentError(_count_line(report.errors or report.warnings), report.problems)
     if writing:
-        with timer("render+write"), write.lock(config.output_dir):
+        assert places is not None
+        with timer("render+write"), write.lock(places):
             write.check_output_dir(config.output_dir, config.site_dir)
-            write.clean_leftovers(config.output_dir)
+            write.clean_leftovers(places)
             manifest, written, unchanged, removed = write.publish(
-                itertools.chain(pages_out, feed_files, outputs), config.output_dir,
+                itertools.chain(pages_out, feed_files, outputs), places, output=output, spare=spare(),
                 finish=lambda folder: _index_search(folder, config, result),
                 on_destination=lambda dest: setattr(renderer, "destination", dest))
             result.manifest, result.files_written, result.files_unchanged, result.files_removed = (
@@ -308,6 +318,19 @@ def _count_line(problems: list[Problem]) -> str:
     kind = "error" if problems and problems[0].severity == "error" else "warning"
     return f"build failed: {len(problems)} {kind}{'s' if len(problems) != 1 else ''} in {len(files)} file" + (
         "s" if len(files) != 1 else "")
+
+
+class _Once:
+    """A value computed on first use."""
+
+    def __init__(self, make: Callable[[], BuildCheck]) -> None:
+        self.make = make
+        self.value: BuildCheck | None = None
+
+    def __call__(self) -> BuildCheck:
+        if self.value is None:
+            self.value = self.make()
+        return self.value
 
 
 class _Timer:

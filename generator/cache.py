@@ -14,6 +14,7 @@ import os
 import pickle
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from generator import __version__
 from generator.config import Config
 from generator.errors import Problem
+from generator.manifest import MANIFEST, NO_BUILD, BuildCheck
 from generator.model import Page, RenderedBody, SourceFile
 
 _MAGIC = b"VESTKA-CACHE-1\n"
@@ -236,24 +238,28 @@ class OutputState:
     that pages whose inputs did not change are not rendered again.
     """
 
-    def __init__(self, path: Path | None, fingerprint: str) -> None:
+    def __init__(self, path: Path | None, fingerprint: str, output: BuildCheck = NO_BUILD,
+                 spare: Callable[[], BuildCheck] | None = None) -> None:
         self.path = path
         self.fingerprint = fingerprint
         self.data: dict[str, Any] = {}
         self.newest_ns = 0
-        self._loaded_manifest: dict[str, str] | None = None
-        self._loaded_spare: dict[str, str] | None = None
+        #: output/ as it is on disk: its manifest and the files edited since (never reused).
+        self.output = output
+        #: The build before last (see write.Places), checked when first needed.
+        self.spare = spare
         self._sitemap: dict[tuple[Any, ...], str] | None = None
         #: Hash of the output paths of this build and what makes them (checked when it changes).
         self.claims = ""
 
     @classmethod
-    def open(cls, config: Config, enabled: bool = True) -> OutputState:
+    def open(cls, config: Config, enabled: bool = True, output: BuildCheck = NO_BUILD,
+             spare: Callable[[], BuildCheck] | None = None) -> OutputState:
         fingerprint = hashlib.sha256(f"{code_fingerprint()}|{config.fingerprint()}".encode()).hexdigest()[:20]
         if not enabled:
             return cls(None, fingerprint)
         where = hashlib.sha256(str(config.output_dir.resolve()).encode()).hexdigest()[:12]
-        state = cls(config.cache_dir / f"output-{where}.bin", fingerprint)
+        state = cls(config.cache_dir / f"output-{where}.bin", fingerprint, output, spare)
         state.data = load_blob(state.path, fingerprint)[0] or {}
         return state
 
@@ -277,16 +283,10 @@ class OutputState:
         due = self.data.get("next_due")
         if due is not None and now >= due:
             return False
-        if self.data.get("manifest_stat") != _stat(output_dir / ".vestka-manifest.json"):
+        if self.data.get("manifest_stat") != _stat(output_dir / MANIFEST):
             return False
-        # A file deleted from output/ by hand must come back: every file is still there.
-        root = str(output_dir)
-        try:
-            for rel in self._manifest(output_dir):
-                os.stat(f"{root}/{rel}")
-        except OSError:
-            return False
-        return True
+        # A file deleted or edited in output/ by hand must be made again.
+        return not self.output.damaged
 
     def result_of_unchanged(self, result: Any) -> Any:
         result.pages = self.data.get("pages", 0)
@@ -305,26 +305,19 @@ class OutputState:
         # these bytes is never taken from output/, so only the others must still be there.
         spare = self._spare_manifest(output_dir)
         reuse = {}
+        damaged = self.output.damaged
         for path, key in keys.items():
             entry = previous.get(path)
-            if (entry is not None and entry[0] == key and manifest.get(path) == entry[1]
+            if (entry is not None and entry[0] == key and manifest.get(path) == entry[1] and path not in damaged
                     and (spare.get(path) == entry[1] or os.path.isfile(output_dir / path))):
                 reuse[path] = entry[1]
         return reuse
 
     def _manifest(self, output_dir: Path) -> dict[str, str]:
-        if self._loaded_manifest is None:
-            from generator.write import read_manifest
-
-            self._loaded_manifest = read_manifest(output_dir) or {}
-        return self._loaded_manifest
+        return self.output.files
 
     def _spare_manifest(self, output_dir: Path) -> dict[str, str]:
-        if self._loaded_spare is None:
-            from generator.write import read_manifest, spare_name
-
-            self._loaded_spare = read_manifest(spare_name(output_dir)) or {}
-        return self._loaded_spare
+        return self.spare().intact if self.spare is not None else {}
 
     def spliceable(self, keys: dict[str, str], output_dir: Path) -> dict[str, Path]:
         """Pages whose only change since the last build is their sidebar, with their old files."""
@@ -335,7 +328,7 @@ class OutputState:
         out = {}
         for path, key in keys.items():
             entry = previous.get(path)
-            if entry is None or entry[0] == key or manifest.get(path) != entry[1]:
+            if entry is None or entry[0] == key or manifest.get(path) != entry[1] or path in self.output.damaged:
                 continue
             main, _, side = key.partition(":")
             old_main, _, old_side = entry[0].partition(":")
@@ -363,7 +356,7 @@ class OutputState:
         self.data = {
             "inputs": inputs,
             "keys": {path: (key, manifest[path]) for path, key in keys.items() if path in manifest},
-            "manifest_stat": _stat(output_dir / ".vestka-manifest.json"),
+            "manifest_stat": _stat(output_dir / MANIFEST),
             "next_due": next_due,
             "claims": self.claims,
             "pages": result.pages,

@@ -1,14 +1,16 @@
-"""Write the built site: into a staging folder beside output/, then swap it in at once.
+"""Write the built site: into a folder prepared in the build state folder, then swap it in at once.
 
 A failed or interrupted build never leaves a half-written output/: until the swap, output/ is
 the previous complete build; the swap itself is one atomic exchange of two folders (Linux
 renameat2, with a two-rename fallback that `clean_leftovers` repairs if cut short).
 
-The folder the new build is prepared in is the build before last, kept beside output/ as
-`.vestka-previous-NAME/`: a rebuild rewrites only the files that differ from it, so saving one
-article costs a few file writes, not a copy of the site. Files whose bytes did not change
-since the previous build are hard links to it, so they keep their modification time. A file
-is never written through: it is replaced, because the two builds share unchanged inodes.
+The folder the new build is prepared in is the build before last, kept in the site's
+`.vestka-cache/builds/` (see `Places`): a rebuild rewrites only the files that differ from it,
+so saving one article costs a few file writes, not a copy of the site. Files whose bytes did
+not change since the previous build are hard links to it, so they keep their modification
+time. A file is never written through: it is replaced, because the two builds share unchanged
+inodes. Files of output/ edited by hand (see `manifest.check_build`) are never linked or kept:
+they are written again.
 """
 
 from __future__ import annotations
@@ -18,23 +20,86 @@ import ctypes
 import ctypes.util
 import fcntl
 import hashlib
-import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import __version__
 from generator.errors import Problem, VestkaError
+from generator.manifest import MANIFEST, NO_BUILD, BuildCheck, file_stats, manifest_bytes, read_manifest, save_stats
 from generator.model import OutputFile
 from generator.urls import check_url_path
 
-MANIFEST = ".vestka-manifest.json"
-_STAGING_PREFIX = ".vestka-staging-"
-_OLD_PREFIX = ".vestka-old-"
-_SPARE_PREFIX = ".vestka-previous-"
-_LOCK_PREFIX = ".vestka-lock-"
+#: Names an older Vestka used beside output/ (moved or removed by `migrate_old_state`).
+_OLD_STAGING_PREFIX = ".vestka-staging-"
+_OLD_OLD_PREFIX = ".vestka-old-"
+_OLD_SPARE_PREFIX = ".vestka-previous-"
+_OLD_LOCK_PREFIX = ".vestka-lock-"
+
+
+@dataclass(frozen=True, slots=True)
+class Places:
+    """Where the write stage keeps its state for one output folder.
+
+    Everything lives in one folder of the site's cache (`.vestka-cache/builds/NAME-HASH/`): the
+    build before last, the lock, the folders of a build in progress and the file stats of the
+    last build. It must be on the same disk as output/, since folders are swapped by renaming;
+    when output/ is on another disk, the state folder is `.vestka-state-NAME/` beside it.
+    """
+
+    output_dir: Path
+    state: Path
+
+    @property
+    def spare(self) -> Path:
+        return self.state / "previous"
+
+    @property
+    def lock(self) -> Path:
+        return self.state / "lock"
+
+    @property
+    def stats(self) -> Path:
+        return self.state / "stats.bin"
+
+    def staging(self, pid: int) -> Path:
+        return self.state / f"staging-{pid}"
+
+    def old(self, pid: int) -> Path:
+        return self.state / f"old-{pid}"
+
+
+def places_for(output_dir: Path, cache_dir: Path) -> Places:
+    """The state folder of `output_dir` (made if missing)."""
+    where = hashlib.sha256(str(output_dir.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    inside = Places(output_dir, cache_dir / "builds" / f"{output_dir.name}-{where}")
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        inside.state.mkdir(parents=True, exist_ok=True)
+        if inside.state.stat().st_dev == output_dir.parent.stat().st_dev:
+            return inside
+    except OSError:
+        pass  # no cache folder (a file stands there, or the site is read-only)
+    beside = Places(output_dir, output_dir.parent / f".vestka-state-{output_dir.name}")
+    beside.state.mkdir(exist_ok=True)
+    return beside
+
+
+def migrate_old_state(places: Places) -> None:
+    """Move the build before last of an older Vestka into the state folder; drop its lock file."""
+    parent, name = places.output_dir.parent, places.output_dir.name
+    old_spare = parent / f"{_OLD_SPARE_PREFIX}{name}"
+    if old_spare.is_dir() and not old_spare.is_symlink():
+        if places.spare.exists():
+            shutil.rmtree(old_spare, ignore_errors=True)
+        else:
+            try:
+                os.rename(old_spare, places.spare)
+            except OSError:
+                shutil.rmtree(old_spare, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (parent / f"{_OLD_LOCK_PREFIX}{name}").unlink()
 
 
 class WriteError(VestkaError):
@@ -83,42 +148,26 @@ def store(dest: Destination, path: str, data: bytes | None, digest: str, copy_fr
         fh.write(data)
 
 
-def staging_name(output_dir: Path) -> Path:
-    return output_dir.parent / f"{_STAGING_PREFIX}{output_dir.name}-{os.getpid()}"
+def clean_leftovers(places: Places) -> list[str]:
+    """Remove folders of builds that were killed, and restore output/ if a swap was cut short.
 
-
-def spare_name(output_dir: Path) -> Path:
-    """The build before last, kept beside output/ so that a rebuild writes only what changed."""
-    return output_dir.parent / f"{_SPARE_PREFIX}{output_dir.name}"
-
-
-def clean_leftovers(output_dir: Path) -> list[str]:
-    """Remove staging folders of builds that were killed, and restore output/ if a swap was cut short."""
-    removed = []
-    parent = output_dir.parent
+    Looks in the state folder and, for builds of an older Vestka, beside output/.
+    """
+    output_dir = places.output_dir
+    parent, name = output_dir.parent, output_dir.name
+    removed: list[str] = []
     if not parent.is_dir():
         return removed
-    old = sorted(parent.glob(f"{_OLD_PREFIX}{output_dir.name}-*"))
+    old = sorted([*places.state.glob("old-*"), *parent.glob(f"{_OLD_OLD_PREFIX}{name}-*")],
+                 key=lambda p: p.stat().st_mtime_ns)
     if not output_dir.exists() and old:
         os.rename(old[-1], output_dir)  # the swap fell between its two renames: put the old site back
         old = old[:-1]
-    for leftover in [*parent.glob(f"{_STAGING_PREFIX}{output_dir.name}-*"), *old]:
+    for leftover in [*places.state.glob("staging-*"), *parent.glob(f"{_OLD_STAGING_PREFIX}{name}-*"), *old]:
         if leftover.is_dir() and not leftover.is_symlink():
             shutil.rmtree(leftover, ignore_errors=True)
             removed.append(leftover.name)
     return removed
-
-
-def read_manifest(output_dir: Path) -> dict[str, str] | None:
-    """The file hashes of the build in `output_dir`, or None when it is not a Vestka build."""
-    try:
-        data = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
-        files = data["files"]
-        if isinstance(files, dict) and all(isinstance(v, str) for v in files.values()):
-            return files
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return None
 
 
 def check_output_dir(output_dir: Path, site_dir: Path) -> None:
@@ -190,11 +239,10 @@ def check_claims(claims: Iterable[tuple[str, str]]) -> list[Problem]:
 
 
 @contextlib.contextmanager
-def lock(output_dir: Path) -> Iterator[None]:
-    """Hold the write lock of `output_dir`, so two builds never swap the same folder at once."""
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    path = output_dir.parent / f"{_LOCK_PREFIX}{output_dir.name}"
-    with open(path, "a+b") as handle:
+def lock(places: Places) -> Iterator[None]:
+    """Hold the write lock of an output folder, so two builds never swap it at once."""
+    output_dir = places.output_dir
+    with open(places.lock, "a+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -215,39 +263,43 @@ def safe_target(root: Path, rel: str) -> Path:
     return root.joinpath(*rel.split("/"))
 
 
-def publish(files: Iterable[OutputFile], output_dir: Path, *, progress: Callable[[int], None] | None = None,
+def publish(files: Iterable[OutputFile], places: Places, *, progress: Callable[[int], None] | None = None,
             finish: Callable[[Path], list[str]] | None = None,
-            on_destination: Callable[[Destination], None] | None = None) -> tuple[dict[str, str], int, int, int]:
+            on_destination: Callable[[Destination], None] | None = None,
+            output: BuildCheck = NO_BUILD, spare: BuildCheck = NO_BUILD) -> tuple[dict[str, str], int, int, int]:
     """Write `files` as the new output/; returns (manifest, written, unchanged, removed).
 
-    The new build is prepared in a folder beside output/: the build before last when it is
+    The new build is prepared in the state folder: in the build before last when it is
     intact (only the files that differ from it are written: a rebuild costs what changed),
-    else a fresh staging folder. `finish` may add files to the finished folder (a search
+    else in a fresh staging folder. `finish` may add files to the finished folder (a search
     index) and returns their paths. Then the two folders are exchanged in one step.
     `on_destination` is told the folder before the first file is taken from `files`, so that
-    whoever makes them can store them there directly (items marked `stored`).
+    whoever makes them can store them there directly (items marked `stored`). `output` and
+    `spare` are the builds in output/ and in the spare folder as checked: their damaged files
+    (edited by hand; the two builds may share an inode) are neither linked nor kept.
     """
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    previous = read_manifest(output_dir) or {}
-    spare = spare_name(output_dir)
-    spare_files = read_manifest(spare) if output_dir.exists() else None
+    output_dir = places.output_dir
+    last = output.files
+    previous = output.intact
+    spare_path = places.spare
+    spare_files: dict[str, str] | None = spare.intact if output_dir.exists() and spare.files else None
     if spare_files is None:
-        if spare.exists() or spare.is_symlink():
-            _remove(spare)
-        target_root = staging_name(output_dir)
+        if spare_path.exists() or spare_path.is_symlink():
+            _remove(spare_path)
+        target_root = places.staging(os.getpid())
         if target_root.exists():
             shutil.rmtree(target_root)
         target_root.mkdir()
         spare_files = {}
     else:
-        target_root = spare
-        (spare / MANIFEST).unlink()  # from here until the swap, the spare is not a complete build
+        target_root = spare_path
+        (spare_path / MANIFEST).unlink()  # from here until the swap, the spare is not a complete build
     try:
         dest = Destination(target_root, output_dir, previous, spare_files)
         if on_destination is not None:
             on_destination(dest)
         manifest, written, unchanged = _fill(files, dest, progress)
-        for stale in sorted(set(spare_files) - set(manifest), reverse=True):
+        for stale in sorted(set(spare.files if target_root == spare_path else ()) - set(manifest), reverse=True):
             _unlink_and_prune(target_root, stale)
         if finish is not None:
             for rel in finish(target_root):
@@ -259,15 +311,15 @@ def publish(files: Iterable[OutputFile], output_dir: Path, *, progress: Callable
                 else:
                     written += 1
             manifest = dict(sorted(manifest.items()))
-        manifest_bytes = json.dumps({"generator": f"vestka {__version__}", "files": manifest}, ensure_ascii=False,
-                                    indent=0, sort_keys=True).encode("utf-8")
-        _write_or_link(target_root / MANIFEST, manifest_bytes, output_dir / MANIFEST)
-        _swap(target_root, output_dir, keep_old_as=spare)
+        _write_manifest(target_root / MANIFEST, manifest_bytes(manifest), output_dir / MANIFEST)
+        _swap(target_root, places, keep_old_as=spare_path)
     except BaseException:
-        if target_root != spare:
+        if target_root != spare_path:
             shutil.rmtree(target_root, ignore_errors=True)
         raise
-    removed = len(set(previous) - set(manifest))
+    # The old output/ is now the spare folder, its files as they were checked.
+    save_stats(places.stats, {"output": file_stats(output_dir, manifest), "previous": output.verified})
+    removed = len(set(last) - set(manifest))
     return manifest, written, unchanged, removed
 
 
@@ -357,15 +409,21 @@ def _relink(existing: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
-def _write_or_link(target: Path, data: bytes, previous: Path) -> None:
+def _write_manifest(target: Path, data: bytes, previous: Path) -> None:
+    """Write the manifest; with the previous one's time when the bytes are the same.
+
+    Never a hard link: the two builds would share the one file that says each is complete.
+    """
     try:
         same = previous.read_bytes() == data
+        old = previous.stat()
     except OSError:
         same = False
     if target.exists():
         target.unlink()
-    if not (same and _link(previous, target)):
-        target.write_bytes(data)
+    target.write_bytes(data)
+    if same:
+        os.utime(target, ns=(old.st_atime_ns, old.st_mtime_ns))
 
 
 def _link(existing: Path, target: Path) -> bool:
@@ -376,8 +434,9 @@ def _link(existing: Path, target: Path) -> bool:
         return False
 
 
-def _swap(staging: Path, output_dir: Path, keep_old_as: Path) -> None:
-    """Put `staging` in place of `output_dir` in one step; the old build becomes `keep_old_as`."""
+def _swap(staging: Path, places: Places, keep_old_as: Path) -> None:
+    """Put `staging` in place of output/ in one step; the old build becomes `keep_old_as`."""
+    output_dir = places.output_dir
     if not output_dir.exists():
         os.rename(staging, output_dir)
         return
@@ -385,7 +444,7 @@ def _swap(staging: Path, output_dir: Path, keep_old_as: Path) -> None:
         if staging != keep_old_as:
             os.rename(staging, keep_old_as)
         return
-    old = output_dir.parent / f"{_OLD_PREFIX}{output_dir.name}-{os.getpid()}"
+    old = places.old(os.getpid())
     os.rename(output_dir, old)
     os.rename(staging, output_dir)
     if keep_old_as.exists():

@@ -46,6 +46,8 @@ def leftovers(site: Path) -> list[str]:
     cache = site / ".vestka-cache"
     if cache.is_dir():
         found += [f".vestka-cache/{p.name}" for p in cache.iterdir() if p.name.endswith(".tmp")]
+        found += [p.relative_to(site).as_posix() for p in cache.glob("builds/*/*")
+                  if p.name.startswith(("staging-", "old-")) or p.name.endswith(".tmp")]
     return sorted(found)
 
 
@@ -107,8 +109,8 @@ def test_killing_builds_at_random_moments_never_loses_the_site(tmp_path: Path) -
         assert orphans_gone, f"round {round_number}: processes of the killed build outlived it"
 
         output = site / "output"
-        assert output.is_dir() or (site / ".vestka-old-output").exists() or any(
-            p.name.startswith(".vestka-old-output-") for p in site.iterdir()), f"round {round_number}: output/ vanished"
+        assert output.is_dir() or any(site.glob(".vestka-cache/builds/*/old-*")), (
+            f"round {round_number}: output/ vanished")
         killed_state = tree_state(output) if output.is_dir() else None
 
         after = run_build(site)
@@ -131,7 +133,9 @@ def test_killing_builds_at_random_moments_never_loses_the_site(tmp_path: Path) -
 def test_leftovers_of_a_killed_build_are_cleaned_by_the_next_one(tmp_path: Path, make_site) -> None:
     site = make_site({"content/en/2011/a.md": article("A", "2011-03-14")})
     build(load_config(site), Options())
-    for name in (".vestka-staging-output-999999", ".vestka-old-output-999998"):
+    state = next((site / ".vestka-cache" / "builds").iterdir())
+    for name in (".vestka-staging-output-999999", ".vestka-old-output-999998",  # an older Vestka's names
+                 f"{state.relative_to(site)}/staging-999997", f"{state.relative_to(site)}/old-999996"):
         (site / name / "en").mkdir(parents=True)
         (site / name / "en" / "half.html").write_text("half")
     (site / ".vestka-cache" / "pages-00.bin.999999.tmp").write_bytes(b"half a cache")
@@ -143,6 +147,21 @@ def test_leftovers_of_a_killed_build_are_cleaned_by_the_next_one(tmp_path: Path,
 
 def test_a_swap_cut_between_its_two_renames_is_repaired(tmp_path: Path, make_site) -> None:
     """Without renameat2 the swap is two renames; a kill between them leaves no output/ at all."""
+    site = make_site({"content/en/2011/a.md": article("A", "2011-03-14")})
+    build(load_config(site), Options())
+    good = tree_state(site / "output")
+    state = next((site / ".vestka-cache" / "builds").iterdir())
+    os.rename(site / "output", state / "old-424242")
+    (state / "staging-424242").mkdir()
+    (state / "staging-424242" / "partial.html").write_text("partial")
+    result = run_build(site)
+    assert result.returncode == 0, result.stderr
+    assert tree_state(site / "output") == good
+    assert leftovers(site) == []
+
+
+def test_a_swap_of_an_older_vestka_cut_between_its_two_renames_is_repaired(tmp_path: Path, make_site) -> None:
+    """Its folders were beside output/."""
     site = make_site({"content/en/2011/a.md": article("A", "2011-03-14")})
     build(load_config(site), Options())
     good = tree_state(site / "output")

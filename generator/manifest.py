@@ -1,0 +1,135 @@
+"""The build manifest: the list of files of a finished build with their SHA-256.
+
+`output/.vestka-manifest.json` is written by the write stage as its last step; its presence says
+the build finished. The incremental layer trusts it to reuse pages, deploy reads the file list
+from it. Beside it, in the build state folder, the size and modification time of every file as
+the build left it: a later build checks those (cheap) and hashes only the files whose size or
+time changed, so a file edited by hand in output/ is found and written again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator import __version__
+
+#: Written by the build into output/.
+MANIFEST = ".vestka-manifest.json"
+
+Stats = dict[str, tuple[int, int]]
+
+
+def sha256_file(path: Path | str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(folder: Path) -> dict[str, str] | None:
+    """The file hashes of the build in `folder`, or None when it is not a Vestka build."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        files = data["files"]
+        if isinstance(files, dict) and all(isinstance(v, str) for v in files.values()):
+            return files
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def manifest_bytes(files: dict[str, str]) -> bytes:
+    return json.dumps({"generator": f"vestka {__version__}", "files": files}, ensure_ascii=False,
+                      indent=0, sort_keys=True).encode("utf-8")
+
+
+def file_stats(folder: Path, files: dict[str, str]) -> Stats:
+    """(size, mtime in ns) of each of `files` in `folder`, as the build leaves them."""
+    root = str(folder)
+    stats: Stats = {}
+    for rel in files:
+        with contextlib.suppress(OSError):
+            st = os.stat(f"{root}/{rel}")
+            stats[rel] = (st.st_size, st.st_mtime_ns)
+    return stats
+
+
+def save_stats(path: Path, stats: dict[str, Stats]) -> None:
+    """Keep `stats` for the next build; one that cannot be written only costs hashing next time."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(pickle.dumps(stats, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def load_stats(path: Path) -> dict[str, Stats]:
+    """The file stats the last build recorded: "output" (output/) and "previous" (the build before)."""
+    try:
+        found = pickle.loads(path.read_bytes())
+    except Exception:  # a damaged record only means hashing the files to check them
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class BuildCheck:
+    """A finished build in a folder, checked against the disk."""
+
+    #: Its manifest ({} when the folder holds no finished build).
+    files: dict[str, str]
+    #: Listed files that are gone, or whose bytes are no longer those the manifest names.
+    damaged: frozenset[str]
+    #: (size, mtime) of every other listed file, as found.
+    verified: Stats
+
+    @property
+    def intact(self) -> dict[str, str]:
+        """The manifest without its damaged files."""
+        if not self.damaged:
+            return self.files
+        return {k: v for k, v in self.files.items() if k not in self.damaged}
+
+
+NO_BUILD = BuildCheck({}, frozenset(), {})
+
+
+def check_build(folder: Path, stats: Stats) -> BuildCheck:
+    """The manifest of the build in `folder` and the files in it that differ from it.
+
+    A file whose size and time are those recorded in `stats` is taken as it is; any other is
+    hashed (so a file merely touched is not rewritten, and one edited by hand is found).
+    """
+    files = read_manifest(folder)
+    if files is None:
+        return NO_BUILD
+    root = str(folder)
+    damaged = []
+    verified: Stats = {}
+    for rel, digest in files.items():
+        path = f"{root}/{rel}"
+        try:
+            st = os.stat(path)
+        except OSError:
+            damaged.append(rel)
+            continue
+        found = (st.st_size, st.st_mtime_ns)
+        if stats.get(rel) != found:
+            try:
+                same = sha256_file(path) == digest
+            except OSError:
+                same = False
+            if not same:
+                damaged.append(rel)
+                continue
+        verified[rel] = found
+    return BuildCheck(files, frozenset(damaged), verified)
