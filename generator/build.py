@@ -124,7 +124,7 @@ def _build(config: Config, options: Options) -> BuildResult:
         # Made while the write stage stores them, one at a time, after the pages.
         feed_files = feeds.render_feeds(site, bodies, config, plans, reuse_feed)
         outputs += sitemap.render_sitemap(site, config, memo=state.sitemap_memo)
-        outputs += search.search_fallback_index(site, bodies, config)
+        outputs += search.index_files(site, bodies, config, strings, cache=options.use_cache) if writing else []
         outputs += [OutputFile(f"{a.rel_path}", copy_from=a.path, sources=(f"content/{a.rel_path}",))
                     for a in found.assets]
         outputs += [OutputFile(f"static/{rel}", copy_from=f.path, sources=(_static_source(f, config),))
@@ -152,7 +152,6 @@ def _build(config: Config, options: Options) -> BuildResult:
             write.clean_leftovers(places)
             manifest, written, unchanged, removed = write.publish(
                 itertools.chain(pages_out, feed_files, outputs), places, output=output, spare=spare(),
-                finish=lambda folder: _index_search(folder, config, result),
                 on_destination=lambda dest: setattr(renderer, "destination", dest))
             result.manifest, result.files_written, result.files_unchanged, result.files_removed = (
                 manifest, written, unchanged, removed)
@@ -220,15 +219,6 @@ def _static_source(source: SourceFile, config: Config) -> str:
         return source.path.relative_to(config.site_dir).as_posix()
     except ValueError:
         return f"the theme's static/{source.rel_path}"
-
-
-def _index_search(folder: Path, config: Config, result: BuildResult) -> list[str]:
-    """Run Pagefind over the finished folder before it is swapped in; return the files it made."""
-    if not config.search:
-        return []
-    result.timings["search index"] = search.run_pagefind(folder, config)
-    index = folder / search.PAGEFIND_DIR
-    return sorted(p.relative_to(folder).as_posix() for p in index.rglob("*") if p.is_file())
 
 
 def next_due(pages: list[Page], now: datetime, options: Options) -> float | None:

@@ -29,7 +29,7 @@ from generator.feeds import Entry, Feed, atom_xml, plan_feeds, render_feeds, rss
 from generator.i18n import Strings
 from generator.model import OutputFile, RenderedBody, Site
 from generator.render import theme_dirs
-from generator.search import search_fallback_index
+from generator.search import index_files
 from generator.sitemap import render_sitemap
 
 MINSK = ZoneInfo("Europe/Minsk")
@@ -51,7 +51,7 @@ class Built:
 
 
 def discovery_build(site_dir: Path, **options: object) -> Built:
-    """Build `site_dir`, then add feeds, sitemap and the search fallback index to its output."""
+    """Build `site_dir`, then add feeds, sitemap and the search index to its output."""
     config = load_config(site_dir)
     build(config, Options(use_cache=False, **options))
     found = sources.discover(config.content_dir, config.ignore)
@@ -62,7 +62,7 @@ def discovery_build(site_dir: Path, **options: object) -> Built:
     bodies = {source: bodies[source] for source in site.pages}
     strings = Strings([d / "i18n" for d in reversed(theme_dirs(config))] + [config.site_dir / "i18n"], config)
     files = list(render_feeds(site, bodies, config, plan_feeds(site, config, strings))) + render_sitemap(site, config)
-    files += search_fallback_index(site, bodies, config)
+    files += index_files(site, bodies, config, strings, cache=False)
     for item in files:
         path = config.output_dir / item.path
         path.parent.mkdir(parents=True, exist_ok=True)

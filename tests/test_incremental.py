@@ -19,8 +19,9 @@ DATES = ["2011-03-14T10:00:00+02:00", "2011-03-20T09:00:00+02:00", "2012-07-01",
          "2020-08-10T12:00:00+03:00"]
 
 operation = st.one_of(
-    st.tuples(st.just("add"), st.integers(0, 9), st.sampled_from(["en", "ru"]), st.integers(0, 4), st.integers(0, 4)),
-    st.tuples(st.just("edit_body"), st.integers(0, 9), st.text("abc xyz\n", min_size=1, max_size=30)),
+    st.tuples(st.just("add"), st.integers(0, 9), st.sampled_from(["en", "ru", "be"]), st.integers(0, 4),
+              st.integers(0, 4)),
+    st.tuples(st.just("edit_body"), st.integers(0, 9), st.text("abc xyz\nсуд палітвязняў", min_size=1, max_size=30)),
     st.tuples(st.just("edit_title"), st.integers(0, 9), st.integers(0, 4)),
     st.tuples(st.just("tags"), st.integers(0, 9), st.lists(st.sampled_from(TAGS), max_size=3)),
     st.tuples(st.just("date"), st.integers(0, 9), st.integers(0, 4)),
@@ -42,7 +43,8 @@ class Site:
         self.root = root
         self.articles: dict[int, dict] = {}
         (root / "content").mkdir(parents=True)
-        (root / "config.yaml").write_text(BASIC_CONFIG, encoding="utf-8")
+        # Search on: its index files are output like the pages and must match a clean build too.
+        (root / "config.yaml").write_text(BASIC_CONFIG.replace("search: false", "search: true"), encoding="utf-8")
         self.tick = 0
 
     def path(self, n: int) -> Path:

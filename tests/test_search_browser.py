@@ -1,72 +1,67 @@
-"""Site search in headless Chromium: Pagefind over http, the fallback index from file://.
+"""Site search in headless Chromium, over http and from file://, with the theme's own CSP.
 
-The site is built, indexed with the real Pagefind binary, served by `python -m http.server`
-on 127.0.0.1 in a subprocess, and searched by typing into the search page. Every request the
+The site is built with search on, served by `python -m http.server` on 127.0.0.1 in a
+subprocess, and searched through the search page as a reader would. Every request the
 browser makes is recorded; any to another host fails the test.
 """
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from conftest import BASIC_CONFIG, article
-from test_feeds import Built, discovery_build, discovery_site
 from theme_support import chromium_path
 
-from generator.render import builtin_theme_dir
-from generator.search import FALLBACK_NAME, run_pagefind, search_fallback_index
+from generator.build import Options, build
+from generator.config import load_config
 
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-#: The theme's own Content-Security-Policy stays in force (Pagefind runs its WebAssembly in a worker).
-SEARCH_CONFIG = BASIC_CONFIG.replace("search: false", "search: true")
+SEARCH_CONFIG = BASIC_CONFIG.replace("search: false", "search: true").replace(
+    "  - {code: be, name: Беларуская}", "  - {code: be, name: Беларуская, date_format: d MMMM y}")
 WAIT_MS = 15_000
 
-
-def marked_theme(site: Path) -> str:
-    """Config lines that make the article template mark its content for Pagefind.
-
-    The default theme's article.html gets `data-pagefind-body` on its <article>; until it has it,
-    the site uses a copy of it that does (without it Pagefind would index list pages too).
-    """
-    source = (builtin_theme_dir() / "templates" / "article.html").read_text(encoding="utf-8")
-    if "data-pagefind-body" in source:
-        return ""
-    marked = source.replace('<article class="article"', '<article class="article" data-pagefind-body', 1)
-    assert marked != source
-    target = site / "themes" / "marked" / "templates" / "article.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(marked, encoding="utf-8")
-    return "theme: marked\n"
+FILES = {
+    "content/be/2022/zaiava.md": article(
+        "Сумесная заява праваабаронцаў", "2022-05-18T12:00:00+03:00",
+        "Колькасць палітвязняў у Беларусі перавысіла тысячу. Сярод іх журналісты.\n\n"
+        "Мы патрабуем вызваліць усіх палітвязняў.", tags=["Заявы"]),
+        "content/be/2020/listy.md": article(
+        "Лісты палітвязням", "2020-10-01T10:00:00+03:00",
+        "Напішыце ліст. Сям’я атрымала адказ з калоніі.", tags=["Кампаніі"]),
+    "content/be/2019/sud.md": article(
+        "Суд у Брэсце", "2019-04-02T10:00:00+03:00", "Суд пакараў актывістаў штрафам.", tags=["Суды"]),
+    "content/ru/2021/zakl.md": article(
+        "Доклад о пытках", "2021-03-01T10:00:00+03:00",
+        "Число политзаключённых растёт; среди политзаключенных — журналисты.", tags=["Доклады"]),
+    "content/ru/2020/zad.md": article(
+        "Массовые задержания", "2020-08-10T10:00:00+03:00", "Первые данные о задержаниях.", tags=["Выборы"]),
+    "content/en/2020/report.md": article(
+        "Annual review", "2020-12-10T10:00:00+03:00",
+        "The year brought new repressions against journalists and lawyers.", tags=["Reports"]),
+    "content/en/2021/repression.md": article(
+        "Repression of lawyers", "2021-01-10T10:00:00+03:00", "Licences were taken away.", tags=["Lawyers"]),
+}
+FILES.update({f"content/en/2015/note-{n}.md": article(f"Court note {n}", f"2015-01-{n + 1:02d}T10:00:00+03:00",
+                                                       "A court hearing on lawyers.") for n in range(14)})
 
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    folder = tmp_path_factory.mktemp("search")
-
-    def make(files: dict[str, str | bytes], name: str = "site") -> Path:
-        root = folder / name
-        for rel, content in {"config.yaml": SEARCH_CONFIG, **files}.items():
-            path = root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content, encoding="utf-8")
-        return root
-
-    site = discovery_site(make, config=SEARCH_CONFIG)
-    (site / "config.yaml").write_text(SEARCH_CONFIG + marked_theme(site), encoding="utf-8")
-    built = discovery_build(site)
-    seconds = run_pagefind(built.out, built.config)
-    assert 0 < seconds < 60
-    assert (built.out / "pagefind" / "pagefind.js").is_file()
-    return built
+def site_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("search-site")
+    for rel, text in {"config.yaml": SEARCH_CONFIG, **FILES}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    config = load_config(root)
+    build(config, Options())
+    return config.output_dir
 
 
 def free_port() -> int:
@@ -76,24 +71,35 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(indexed: Built) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port),
-                             "--directory", str(indexed.out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+def server(site_out: Path) -> Iterator[str]:
+    with serving(site_out) as url:
+        yield url
+
+
+class serving:  # noqa: N801 - a context manager used like a function
+    """`python -m http.server` over `folder` on 127.0.0.1; the base URL while it runs."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __enter__(self) -> str:
+        port = free_port()
+        self.proc = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port),
+                                      "--directory", str(self.folder)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
+                return f"http://127.0.0.1:{port}/"
             except OSError:
-                assert proc.poll() is None, "http.server exited"
+                assert self.proc.poll() is None, "http.server exited"
                 assert time.monotonic() < deadline, "http.server did not start"
                 time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +121,9 @@ def page(browser: object) -> Iterator[tuple[object, list[str]]]:
     context = browser.new_context()
     requested: list[str] = []
     context.on("request", lambda request: requested.append(request.url))
-    blocked: list[str] = []
-    context.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    problems: list[str] = []
+    context.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+    context.on("weberror", lambda e: problems.append(str(e.error)))
 
     def guard(route: object) -> None:
         parts = urlsplit(route.request.url)
@@ -130,7 +137,7 @@ def page(browser: object) -> Iterator[tuple[object, list[str]]]:
     tab.set_default_timeout(WAIT_MS)
     try:
         yield tab, requested
-        assert blocked == []
+        assert problems == []
     finally:
         context.close()
 
@@ -142,117 +149,109 @@ def only_local(requested: list[str]) -> None:
     assert strangers == []
 
 
-def search(tab: object, query: str) -> tuple[str, list[dict[str, str]]]:
-    """Type `query`, wait for the results to settle; return the engine used and the results."""
-    tab.fill("#search-input", "")
-    tab.type("#search-input", query, delay=20)
-    tab.wait_for_function(
-        "q => { const b = document.getElementById('search-results');"
-        " return b.dataset.engine && !b.hasAttribute('aria-busy') && b.querySelector('.search-count')"
-        " && document.getElementById('search-input').value === q; }", arg=query, timeout=WAIT_MS)
-    tab.wait_for_timeout(400)  # let a search started by the last keystroke replace earlier results
+def results(tab: object) -> list[dict[str, str]]:
+    return tab.eval_on_selector_all("#search-results li", """items => items.map(li => ({
+        title: li.querySelector('a').textContent, href: li.querySelector('a').getAttribute('href'),
+        date: li.querySelector('time') ? li.querySelector('time').textContent : '',
+        marked: Array.from(li.querySelectorAll('mark')).map(m => m.textContent)}))""")
+
+
+def open_query(tab: object, url: str) -> list[dict[str, str]]:
+    """Open a search page whose address carries ?q=..., wait for its results."""
+    tab.goto(url)
+    tab.wait_for_selector("#search-results[data-done]")
+    return results(tab)
+
+
+def ask(tab: object, query: str) -> list[dict[str, str]]:
+    """Type `query` into the open search page and submit it; the results once shown."""
+    before = tab.get_attribute("#search-results", "data-done") or ""
+    tab.fill("#search-input", query)
+    tab.press("#search-input", "Enter")
+    tab.wait_for_function("b => { const d = document.getElementById('search-results').dataset.done;"
+                          " return d && d !== b; }", arg=before)
+    tab.wait_for_timeout(300)  # a search started by typing must not replace these results later
     tab.wait_for_function("() => !document.getElementById('search-results').hasAttribute('aria-busy')")
-    engine = tab.get_attribute("#search-results", "data-engine")
-    results = tab.eval_on_selector_all(
-        "#search-results li a", "links => links.map(a => ({title: a.textContent, href: a.getAttribute('href')}))")
-    return engine, results
+    return results(tab)
+
+
+def both_ways(server: str, out: Path, lang: str, query: str) -> list[str]:
+    """The http and file:// addresses of `lang`'s search page with `query` in them."""
+    return [f"{server}{lang}/search/?q={quote(query)}",
+            (out / lang / "search" / "index.html").as_uri() + f"?q={quote(query)}"]
 
 
 @pytest.mark.browser
-def test_http_search_uses_pagefind_in_the_page_language(indexed: Built, server: str, page: tuple) -> None:
+@pytest.mark.parametrize(("lang", "query", "title", "marked"), [
+    ("be", "палітвязні", "Сумесная заява праваабаронцаў", "палітвязняў"),
+    ("be", "сям'я", "Лісты палітвязням", "Сям’я"),
+    ("ru", "политзаключённые", "Доклад о пытках", "политзаключённых"),
+    ("en", "repression", "Repression of lawyers", "Repression"),
+])
+def test_inflected_words_are_found_the_same_over_http_and_file(site_out: Path, server: str, page: tuple,
+                                                               lang: str, query: str, title: str, marked: str) -> None:
     tab, requested = page
-    tab.goto(server + "en/search/")
-    engine, results = search(tab, "detentions")
-    assert engine == "pagefind"
-    assert {"title": "Mass detentions", "href": "../../en/2020/08/detentions/index.html"} in results
-    assert all("/ru/" not in r["href"] for r in results)
-    # Only articles are indexed, not the list pages that show them.
-    assert all(r["href"].count("/") == 6 and "/tags/" not in r["href"] for r in results), results
-    # Full text: "blog" is only in the body of this article, not in its title, tags or summary.
-    engine, results = search(tab, "blog")
-    assert engine == "pagefind"
-    assert [r["title"] for r in results] == ["Mikhalevich fled"]
+    seen = []
+    for url in both_ways(server, site_out, lang, query):
+        found = open_query(tab, url)
+        assert tab.input_value("#search-input") == query
+        hit = [r for r in found if r["title"] == title]
+        assert hit and marked in hit[0]["marked"], found
+        seen.append(found)
+    assert seen[0] == seen[1]
+    only_local(requested)
+
+
+@pytest.mark.browser
+def test_body_words_find_articles_and_titles_rank_first(site_out: Path, server: str, page: tuple) -> None:
+    tab, requested = page
+    tab.goto(server + "be/search/")
+    found = ask(tab, "палітвязням")  # in one title, in another article's body only
+    assert [r["title"] for r in found] == ["Лісты палітвязням", "Сумесная заява праваабаронцаў"]
+    assert found[1]["marked"] == ["палітвязняў", "палітвязняў"]
+    assert found[0]["date"] == "1 кастрычніка 2020"  # the language's date_format, written by Babel
+    assert found[0]["href"] == "../../be/2020/10/listy/index.html"
     tab.click("#search-results li a")
-    tab.wait_for_url("**/en/2011/03/mikhalevich/index.html")
-    assert tab.text_content("h1").startswith("Mikhalevich fled")
-    tab.goto(server + "ru/search/")
-    engine, results = search(tab, "задержания")
-    assert engine == "pagefind"
-    assert [r["title"] for r in results] == ["Массовые задержания"]
+    tab.wait_for_url("**/be/2020/10/listy/index.html")
     tab.goto(server + "en/search/")
-    engine, results = search(tab, "задержания")
-    assert (engine, results) == ("pagefind", [])
+    found = ask(tab, "repressions")
+    assert [r["title"] for r in found] == ["Repression of lawyers", "Annual review"]
+    assert found[1]["date"] == "Dec 10, 2020" or found[1]["date"].endswith("2020")
+    assert ask(tab, "задержания") == []
     assert tab.text_content(".search-count") == "No articles found."
     only_local(requested)
 
 
 @pytest.mark.browser
-def test_file_search_uses_the_fallback_index(indexed: Built, page: tuple) -> None:
-    tab, requested = page
-    tab.goto((indexed.out / "en" / "search" / "index.html").as_uri())
-    engine, results = search(tab, "detentions")
-    assert engine == "fallback"
-    assert results == [{"title": "Mass detentions", "href": "../../en/2020/08/detentions/index.html"}]
-    engine, results = search(tab, "courts")  # a tag
-    assert [r["title"] for r in results] == [indexed.site.pages["content/en/2021/hostile.md"].title,
-                                             "Mass detentions"]
-    assert tab.text_content(".search-count") == "Found: 2"
-    engine, results = search(tab, "DETENTIONS minsk")  # every word, any case, summary text
-    assert [r["title"] for r in results] == ["Mass detentions"]
-    tab.click("#search-results li a")
-    tab.wait_for_url("**/en/2020/08/detentions/index.html")
-    assert tab.text_content("h1").startswith("Mass detentions")
-    # The query in the address fills the box and searches at once.
-    tab.goto((indexed.out / "en" / "search" / "index.html").as_uri() + "?q=annual")
-    tab.wait_for_selector("#search-results li a")
-    assert tab.text_content("#search-results li a") == "Annual report 2012"
-    assert all(u.startswith("file://") for u in requested)
-    only_local(requested)
+def test_more_results_come_ten_at_a_time(site_out: Path, server: str, page: tuple) -> None:
+    tab, _ = page
+    tab.goto(server + "en/search/")
+    found = ask(tab, "lawyers court")
+    assert tab.text_content(".search-count") == "Found: 14"
+    assert len(found) == 10
+    tab.click(".search-more")
+    tab.wait_for_function("() => document.querySelectorAll('#search-results li').length === 14")
+    assert tab.query_selector(".search-more") is None
 
 
 @pytest.mark.browser
-def test_http_search_falls_back_when_pagefind_cannot_load(indexed: Built, server: str, page: tuple) -> None:
-    tab, requested = page
-    tab.route("**/pagefind/**", lambda route: route.fulfill(status=404, body="gone"))
-    tab.goto(server + "en/search/")
-    engine, results = search(tab, "report")
-    assert engine == "fallback"
-    assert [r["title"] for r in results] == ["Annual report 2012"]
-    only_local(requested)
-
-
-def test_fallback_index_is_a_plain_script_with_relative_links(indexed: Built) -> None:
-    text = (indexed.out / "en" / "search" / FALLBACK_NAME).read_text(encoding="utf-8")
-    prefix = "window.vestkaSearch = "
-    assert text.startswith(prefix) and text.endswith(";\n")
-    assert "</script" not in text
-    data = json.loads(text[len(prefix):-2])
-    assert data["lang"] == "en"
-    titles = [item["title"] for item in data["items"]]
-    assert titles[:4] == [indexed.site.pages["content/en/2021/hostile.md"].title, "Mass detentions",
-                          "Annual report 2012", "Mikhalevich fled"]
-    assert "Unfinished draft" not in titles and "From the future" not in titles
-    report = data["items"][2]
-    assert report == {"title": "Annual report 2012", "url": "../../en/2012/12/report/index.html",
-                      "date": "2012-12-10", "tags": ["Belarus", "Reports"],
-                      "summary": indexed.bodies["content/en/2012/report.md"].summary_text}
+def test_without_javascript_the_page_says_so_and_links_to_tags_and_archive(site_out: Path, browser: object) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto((site_out / "ru" / "search" / "index.html").as_uri())
+        text = tab.inner_text("main")
+        assert "Для поиска нужен JavaScript" in text
+        links = tab.eval_on_selector_all("main noscript a, main p a", "as => as.map(a => a.getAttribute('href'))")
+        assert "../../ru/tags/index.html" in links and "../../ru/archive/index.html" in links
+    finally:
+        context.close()
 
 
 def test_search_false_turns_everything_off(make_site: Callable[..., Path]) -> None:
-    built = discovery_build(discovery_site(make_site))  # BASIC_CONFIG has search: false
-    assert search_fallback_index(built.site, built.bodies, built.config) == []
-    assert run_pagefind(built.out, built.config) == 0.0
-    assert not (built.out / "pagefind").exists()
-    assert not (built.out / "en" / "search").exists()
-    assert "search/" not in built.text("en/index.html")
-
-
-def test_portable_false_links_to_folders(make_site: Callable[..., Path]) -> None:
-    config = SEARCH_CONFIG + "portable: false\n"
-    site = make_site({"config.yaml": config,
-                      "content/en/2020/a.md": article("Alpha", "2020-01-01T10:00:00+03:00", "Text.")})
-    built = discovery_build(site)
-    text = (built.out / "en" / "search" / FALLBACK_NAME).read_text(encoding="utf-8")
-    assert '"url":"../../en/2020/01/a/"' in text
-    html = built.text("en/search/index.html")
-    assert 'data-portable="false"' in html and 'data-pagefind="../../pagefind/pagefind.js"' in html
+    site = make_site({"config.yaml": BASIC_CONFIG, **FILES})
+    config = load_config(site)
+    build(config, Options())
+    assert not (config.output_dir / "en" / "search").exists()
+    assert not (config.cache_dir / "search").exists()
+    assert "search/" not in (config.output_dir / "en" / "index.html").read_text(encoding="utf-8")

@@ -1,0 +1,446 @@
+"""Site search: a chunked full-text index per language, built incrementally, read by search.js.
+
+Each language gets, beside its search page `/L/search/`, a folder `index/` of small script
+files (their format is in `codec`): `meta.js`, term shards `t/N.js` (terms hashed into
+`TERM_SHARDS` shards, each term with its posting list) and article shards `d/N.js` (title,
+link, date written with Babel in the site's format, and the text excerpts are made from,
+for the articles whose id falls in shard N). A query loads the meta file, the shard of each of
+its terms, and the article shards of the results it shows: a few hundred kilobytes whatever the
+size of the archive. The same files load with `<script>` from disk and over http.
+
+Cost per edit: each article's terms are cached in `.vestka-cache/search/` by the hash of its
+source text, and the index files live there too. A build compares every article's (id, text
+hash, displayed fields) with the last build's; only the shards holding terms of the changed
+articles (before and after the edit) are read, patched and written again. A big change, a first
+build, or a damaged cache rebuilds the language's index in one pass in id order, which keeps
+only the posting lists in memory, packed. Either way a shard's bytes depend only on the site:
+an incremental build gives the files of a clean one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import os
+import re
+import shutil
+import struct
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator import urls
+from generator.assemble import list_url
+from generator.cache import code_fingerprint, load_blob, save_blob
+from generator.config import Config
+from generator.i18n import Strings
+from generator.model import OutputFile, Page, RenderedBody, Site
+from generator.parallel import ordered_imap
+from generator.search import codec
+from generator.search.text import ANALYZER_VERSION, BELARUSIAN_ENDINGS, STOP_WORDS, stemmer_name, terms
+
+#: Folder of a language's index, inside its search page's folder.
+INDEX_DIR = "index"
+#: Term shards per language: an edit rewrites about one shard per distinct term it touches, and
+#: one query loads one shard per term; more shards make both smaller.
+TERM_SHARDS = 4096
+#: Article shards per language are the top DOC_BITS bits of the 32-bit article id.
+DOC_BITS = 12
+#: Characters of an article's text kept for the result excerpts.
+EXCERPT_CHARS = 1200
+#: Files of the article-terms cache (by the top bits of the article id).
+_ANALYSIS_FILES = 64
+#: Above this many changed articles, and this share of them, one pass over the language costs less.
+_REBUILD_MIN, _REBUILD_SHARE = 200, 0.25
+#: Weights: a title (or tag) word adds TITLE_WEIGHT; body words 1-15 by frequency and length.
+TITLE_WEIGHT = 16
+_BODY_MAX = 15
+_K1, _B, _AVERAGE_WORDS = 1.2, 0.75, 400
+_FORMAT = 1
+
+_INLINE_TAGS = re.compile(r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|dfn|em|i|kbd|mark|q|s|samp|small|span|strong|sub|"
+                          r"sup|time|u|var|wbr)\b[^>]*>", re.IGNORECASE)
+_SKIPPED = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+#: (sorted (term, weight) pairs, excerpt text): what the index keeps of one article.
+Analysis = tuple[tuple[tuple[str, int], ...], str]
+
+
+def index_files(site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings, *,
+                cache: bool = True) -> list[OutputFile]:
+    """Every file of the search index (nothing when search is off), made or patched in the cache.
+
+    Without `cache` the index is made in memory and nothing is kept for the next build.
+    """
+    if not config.search:
+        return []
+    folder = config.cache_dir / "search" if cache else None
+    fingerprint = hashlib.sha256(f"{code_fingerprint()}|{config.sanitize}|{_FORMAT}".encode()).hexdigest()[:20]
+    out: list[OutputFile] = []
+    for code in config.language_codes:
+        out += _LanguageIndex(code, site, bodies, config, strings, folder, fingerprint).files()
+    return out
+
+
+def index_folder(lang: str) -> str:
+    """`L/search/index/`: where a language's index lives inside output/."""
+    return urls.output_path_for(list_url(lang, "search")).removesuffix("index.html") + INDEX_DIR + "/"
+
+
+def plain_text(body_html: str) -> str:
+    """The words of an article body, as a reader sees them."""
+    text = _SKIPPED.sub(" ", body_html)
+    text = _TAG.sub(" ", _INLINE_TAGS.sub("", text))
+    return _SPACE.sub(" ", html.unescape(text)).strip()
+
+
+def analyse(page: Page, body: RenderedBody | None) -> Analysis:
+    """An article's terms with their weights, and its excerpt text."""
+    text = plain_text(body.html) if body is not None else ""
+    lang = page.lang
+    head = set(terms(" ".join((page.title, *page.tags)), lang))
+    found = terms(f"{page.summary} {text}", lang)
+    counts: dict[str, int] = defaultdict(int)
+    for term in found:
+        counts[term] += 1
+    norm = _K1 * (1 - _B + _B * len(found) / _AVERAGE_WORDS)
+    weights = {}
+    for term in head | counts.keys():
+        tf = counts.get(term, 0)
+        weight = TITLE_WEIGHT if term in head else 0
+        if tf:  # BM25's term-frequency part, scaled to 1.._BODY_MAX
+            weight += max(1, round(_BODY_MAX * tf / (tf + norm)))
+        weights[term] = min(codec.MAX_WEIGHT, weight)
+    if len(text) > EXCERPT_CHARS:
+        cut = text.rfind(" ", 0, EXCERPT_CHARS)
+        text = text[:cut if cut > EXCERPT_CHARS // 2 else EXCERPT_CHARS]
+    return tuple(sorted(weights.items())), text
+
+
+def term_shard(term: str) -> int:
+    """FNV-1a of the term's code points (search.js computes the same)."""
+    h = 0x811C9DC5
+    for ch in term:
+        h = ((h ^ ord(ch)) * 0x01000193) & 0xFFFFFFFF
+    return h % TERM_SHARDS
+
+
+def doc_ids(sources: Iterable[str]) -> dict[str, int]:
+    """A 32-bit id per article from the hash of its path: stable while the site grows.
+
+    Two paths with one hash (rare) take the next free ids in path order, so the ids are a
+    function of the set of paths, whatever order the build meets them in.
+    """
+    hashed = sorted((int.from_bytes(hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=4).digest(), "big"), s)
+                    for s in sources)
+    ids: dict[str, int] = {}
+    used: set[int] = set()
+    for value, source in hashed:
+        while value in used:
+            value = (value + 1) & 0xFFFFFFFF
+        used.add(value)
+        ids[source] = value
+    return ids
+
+
+def _doc_shard(doc: int) -> int:
+    return doc >> (32 - DOC_BITS)
+
+
+def _analysis_file(doc: int) -> int:
+    return doc * _ANALYSIS_FILES >> 32
+
+
+def _text_key(page: Page, body: RenderedBody | None) -> str:
+    text = page.digest or hashlib.sha256(body.html_z if body is not None else b"").hexdigest()
+    return hashlib.blake2b(f"{ANALYZER_VERSION}|{text}|{page.lang}".encode(), digest_size=12).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    id: int
+    #: Hash of the article's text: its analysis is cached under it.
+    key: str
+    #: [title, link from the search page, date as the site writes it, ISO date].
+    shown: tuple[str, str, str, str]
+
+
+class _LanguageIndex:
+    """The index of one language: its state from the last build, and how to bring it up to date."""
+
+    def __init__(self, lang: str, site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings,
+                 folder: Path | None, fingerprint: str) -> None:
+        self.lang, self.site, self.bodies = lang, site, bodies
+        self.fingerprint = fingerprint
+        #: The cache folder; None: everything in memory (`memory`), nothing kept.
+        self.folder = folder
+        self.memory: dict[str, bytes] | None = None if folder is not None else {}
+        self.prefix = index_folder(lang)
+        self.mirror = (folder or Path()) / "files" / lang
+        self.state_path = (folder or Path()) / f"state-{lang}.bin"
+        search_page = list_url(lang, "search")
+        sources = (*site.articles.get(lang, ()), *site.standalone.get(lang, ()))
+        ids = doc_ids(sources)
+        self.docs: dict[str, _Doc] = {}
+        for source in sources:
+            page = site.pages[source]
+            shown = (page.title, urls.relative_url(search_page, page.url_path, config.portable),
+                     strings.date(page.date, lang), page.date.date().isoformat())
+            self.docs[source] = _Doc(ids[source], _text_key(page, bodies.get(source)), shown)
+        self.params = (_FORMAT, TERM_SHARDS, DOC_BITS, EXCERPT_CHARS, ANALYZER_VERSION)
+        self.analysis_files: dict[int, dict[str, tuple[str, bytes]]] = {}
+        self.dirty_analysis: set[int] = set()
+
+    # --- the whole update ------------------------------------------------------------------
+
+    def files(self) -> list[OutputFile]:
+        if self.memory is not None:
+            files = self._rebuild()
+            return [OutputFile(self.prefix + rel, data=self.memory[rel], digest=digest)
+                    for rel, digest in sorted(files.items())]
+        state, _ = load_blob(self.state_path, self.fingerprint)
+        previous: dict[str, _Doc] = {}
+        files: dict[str, str] = {}
+        if state is not None and state.get("params") == self.params and self.mirror.is_dir():
+            previous, files = state["docs"], state["files"]
+        changed = [s for s, doc in self.docs.items() if previous.get(s) != doc]
+        removed = [s for s in previous if s not in self.docs]
+        how = "unchanged"
+        if not files or len(changed) + len(removed) > max(_REBUILD_MIN, _REBUILD_SHARE * len(self.docs)):
+            files, how = self._rebuild(), "rebuilt"
+        elif changed or removed:
+            patched = self._patch(previous, files, changed, removed)
+            files, how = (patched, "patched") if patched is not None else (self._rebuild(), "rebuilt")
+        if how != "unchanged":
+            self._save_analyses()
+            # `how` tells the tests which way the last update went.
+            save_blob(self.state_path, self.fingerprint,
+                      {"params": self.params, "docs": self.docs, "files": files, "how": how})
+        return [OutputFile(self.prefix + rel, copy_from=self.mirror / rel, digest=digest)
+                for rel, digest in sorted(files.items())]
+
+    def _meta(self) -> bytes:
+        return codec.script("m", None, {
+            "v": _FORMAT, "lang": self.lang, "stemmer": stemmer_name(self.lang), "docs": len(self.docs),
+            "termShards": TERM_SHARDS, "docBits": DOC_BITS, "stop": sorted(STOP_WORDS.get(self.lang, ())),
+            "titleWeight": TITLE_WEIGHT,
+            "endings": list(BELARUSIAN_ENDINGS) if stemmer_name(self.lang) == "belarusian" else []})
+
+    # --- analyses, cached by article text ----------------------------------------------------
+
+    def _analysis_table(self, number: int) -> dict[str, tuple[str, bytes]]:
+        table = self.analysis_files.get(number)
+        if table is None and self.folder is None:
+            table = self.analysis_files[number] = {}
+        elif table is None:
+            found, _ = load_blob(self.folder / f"terms-{self.lang}-{number:02d}.bin", self.fingerprint)
+            table = self.analysis_files[number] = found["docs"] if found else {}
+        return table
+
+    def cached_analysis(self, source: str, doc: _Doc) -> Analysis | None:
+        entry = self._analysis_table(_analysis_file(doc.id)).get(source)
+        if entry is None or entry[0] != doc.key:
+            return None
+        return _unpack(entry[1])
+
+    def _keep_analysis(self, source: str, doc: _Doc, analysis: Analysis) -> None:
+        number = _analysis_file(doc.id)
+        self._analysis_table(number)[source] = (doc.key, _pack(analysis))
+        self.dirty_analysis.add(number)
+
+    def _drop_analysis(self, source: str, doc: _Doc) -> None:
+        number = _analysis_file(doc.id)
+        if self._analysis_table(number).pop(source, None) is not None:
+            self.dirty_analysis.add(number)
+
+    def _save_analyses(self, only: int | None = None) -> None:
+        if self.folder is None:
+            self.dirty_analysis.clear()
+            return
+        for number in sorted(self.dirty_analysis) if only is None else [only]:
+            table = {s: e for s, e in self.analysis_files[number].items() if s in self.docs}
+            save_blob(self.folder / f"terms-{self.lang}-{number:02d}.bin", self.fingerprint, {"docs": table})
+            self.dirty_analysis.discard(number)
+
+    def _analyse_all(self, sources: list[str]) -> Iterator[Analysis]:
+        """Analyses of `sources`, in order: cached ones read, the others made on all cores."""
+        missing = []
+        for number, group in itertools.groupby(sources, lambda s: _analysis_file(self.docs[s].id)):
+            missing += [s for s in list(group) if self.cached_analysis(s, self.docs[s]) is None]
+            self._release_analyses(number)  # an archive's analyses never all sit in memory
+        pages, bodies = self.site.pages, self.bodies
+        fresh = ordered_imap(lambda s: analyse(pages[s], bodies.get(s)), missing)
+        missing_set = set(missing)
+        for source in sources:
+            doc = self.docs[source]
+            if source in missing_set:
+                analysis = next(fresh)
+                self._keep_analysis(source, doc, analysis)
+            else:
+                analysis = self.cached_analysis(source, doc)  # type: ignore[assignment]
+            yield analysis
+
+    # --- a whole language in one pass --------------------------------------------------------
+
+    def _rebuild(self) -> dict[str, str]:
+        """Every index file of the language, written into a fresh mirror folder."""
+        fresh = self.mirror.with_name(f"{self.lang}.new")
+        write = self._writer(fresh)
+        if self.memory is None:
+            shutil.rmtree(fresh, ignore_errors=True)
+        files: dict[str, str] = {}
+        order = sorted(self.docs, key=lambda s: self.docs[s].id)
+        next_of = dict(itertools.pairwise(order))
+        postings: dict[str, bytearray] = defaultdict(bytearray)
+        pack = struct.Struct("<IB").pack
+        shard_docs: dict[str, list[Any]] = {}
+        shard = -1
+        for source, analysis in zip(order, self._analyse_all(order), strict=True):
+            doc = self.docs[source]
+            if _doc_shard(doc.id) != shard:
+                if shard_docs:
+                    write(f"d/{shard}.js", codec.script("d", shard, shard_docs), files)
+                shard, shard_docs = _doc_shard(doc.id), {}
+            shard_docs[_id_text(doc.id)] = [*doc.shown, analysis[1]]
+            for term, weight in analysis[0]:
+                postings[term] += pack(doc.id, weight)
+            if source is not order[-1] and _analysis_file(self.docs[next_of[source]].id) != _analysis_file(doc.id):
+                self._release_analyses(_analysis_file(doc.id))
+        if shard_docs:
+            write(f"d/{shard}.js", codec.script("d", shard, shard_docs), files)
+        by_shard: dict[int, list[str]] = defaultdict(list)
+        for term in postings:
+            by_shard[term_shard(term)].append(term)
+        unpack = struct.Struct("<IB").iter_unpack
+        for number in sorted(by_shard):
+            data = {term: codec.encode_postings(list(unpack(postings.pop(term)))) for term in by_shard[number]}
+            write(f"t/{number}.js", codec.script("t", number, data), files)
+        write("meta.js", self._meta(), files)
+        if self.memory is not None:
+            return files
+        old = self.mirror.with_name(f"{self.lang}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.mirror.exists():
+            os.replace(self.mirror, old)
+        os.replace(fresh, self.mirror)
+        shutil.rmtree(old, ignore_errors=True)
+        return files
+
+    def _writer(self, root: Path) -> Callable[[str, bytes, dict[str, str]], None]:
+        if self.memory is None:
+            return lambda rel, data, files: _write(root, rel, data, files)
+        memory = self.memory
+
+        def keep(rel: str, data: bytes, files: dict[str, str]) -> None:
+            memory[rel] = data
+            files[rel] = hashlib.sha256(data).hexdigest()
+        return keep
+
+    def _release_analyses(self, number: int) -> None:
+        """Save (when changed) and forget one cache file of analyses."""
+        if number in self.dirty_analysis:
+            self._save_analyses(number)
+        self.analysis_files.pop(number, None)
+
+    # --- an edit: only the shards it touches -------------------------------------------------
+
+    def _patch(self, previous: dict[str, _Doc], files: dict[str, str], changed: list[str],
+               removed: list[str]) -> dict[str, str] | None:
+        """Patch the shards the changed articles were and are in; None when the cache cannot."""
+        files = dict(files)
+        old_ids: set[int] = set()
+        term_add: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+        term_touch: set[int] = set()
+        doc_add: dict[int, dict[str, list[Any]]] = defaultdict(dict)
+        doc_touch: set[int] = set()
+        for source in (*changed, *removed):
+            old = previous.get(source)
+            if old is None:
+                continue
+            old_ids.add(old.id)
+            doc_touch.add(_doc_shard(old.id))
+            analysis = self.cached_analysis(source, old)
+            if analysis is None:
+                return None  # the terms it was indexed under are unknown: start again
+            term_touch.update(term_shard(term) for term, _ in analysis[0])
+            if source in removed:
+                self._drop_analysis(source, old)
+        for source, analysis in zip(changed, self._analyse_all(changed), strict=True):
+            doc = self.docs[source]
+            doc_touch.add(_doc_shard(doc.id))
+            doc_add[_doc_shard(doc.id)][_id_text(doc.id)] = [*doc.shown, analysis[1]]
+            for term, weight in analysis[0]:
+                term_add[term_shard(term)][term].append((doc.id, weight))
+                term_touch.add(term_shard(term))
+        old_keys = {_id_text(i) for i in old_ids}
+        for number in sorted(doc_touch):
+            data = self._read(f"d/{number}.js", files)
+            if data is None:
+                return None
+            data = {k: v for k, v in data.items() if k not in old_keys} | doc_add.get(number, {})
+            self._put(f"d/{number}.js", codec.script("d", number, dict(sorted(data.items()))) if data else None, files)
+        for number in sorted(term_touch):
+            data = self._read(f"t/{number}.js", files)
+            if data is None:
+                return None
+            adds = term_add.get(number, {})
+            out = {}
+            for term in sorted(data.keys() | adds.keys()):
+                postings = [p for p in codec.decode_postings(data.get(term, "")) if p[0] not in old_ids]
+                postings = sorted(postings + adds.get(term, []))
+                if postings:
+                    out[term] = codec.encode_postings(postings)
+            self._put(f"t/{number}.js", codec.script("t", number, out) if out else None, files)
+        self._put("meta.js", self._meta(), files)
+        return files
+
+    def _read(self, rel: str, files: dict[str, str]) -> dict | None:
+        """A shard's data as the mirror holds it ({} for none); None when the file was damaged."""
+        if rel not in files:
+            return {}
+        try:
+            data = (self.mirror / rel).read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != files[rel]:
+            return None
+        return codec.read_script(data)
+
+    def _put(self, rel: str, data: bytes | None, files: dict[str, str]) -> None:
+        path = self.mirror / rel
+        if data is None:
+            files.pop(rel, None)
+            path.unlink(missing_ok=True)
+            return
+        digest = hashlib.sha256(data).hexdigest()
+        if files.get(rel) != digest:  # same bytes: the file and its time stay as they are
+            _write(self.mirror, rel, data, files)
+
+
+def _write(root: Path, rel: str, data: bytes, files: dict[str, str]) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    files[rel] = hashlib.sha256(data).hexdigest()
+
+
+def _id_text(doc: int) -> str:
+    return format(doc, "x")
+
+
+def _pack(analysis: Analysis) -> bytes:
+    pairs, text = analysis
+    return zlib.compress("\n".join([text.replace("\n", " "), *(f"{t}\t{w}" for t, w in pairs)]).encode(), 1)
+
+
+def _unpack(blob: bytes) -> Analysis:
+    text, *lines = zlib.decompress(blob).decode().split("\n")
+    return tuple((t, int(w)) for t, w in (line.split("\t") for line in lines)), text

@@ -1,0 +1,147 @@
+"""How text becomes search terms: the same steps here and in the browser (static/search.js).
+
+    text -> fold -> words -> drop stop words -> stem
+
+Folding: Unicode NFC, lower case, stress marks and soft hyphens dropped, ё -> е, every
+apostrophe (’ ' ʼ ‘) made one. Belarusian words also lose their apostrophe (сям’я = сямя),
+take ў as у (keyboards without ў) and a Latin i inside a Cyrillic word as і (text typed on
+the wrong layout). Russian and English are stemmed with Snowball (the `snowballstemmer`
+package here, Snowball's own JavaScript output in the browser, both from Snowball 3.1.1);
+Belarusian, which Snowball lacks, with the light suffix stripper below; any other language
+is folded but not stemmed. A change here must be made in search.js too:
+tests/test_search_analysis.py runs both on the same words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import cache
+
+import snowballstemmer
+
+#: Bumped when a change here gives other terms: every article is analysed again.
+ANALYZER_VERSION = 1
+#: Longer "words" are URLs, hashes or base64 in imported HTML: never worth a term.
+MAX_WORD = 40
+
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "`": "'", "´": "'"})
+_DROPPED = dict.fromkeys(map(ord, "\u00ad\u0300\u0301"), None)
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+def _listed(text: str) -> frozenset[str]:
+    return frozenset(text.replace("ё", "е").replace("ў", "у").split())
+
+
+#: Words too common to find anything; left out of the index and of queries.
+STOP_WORDS: dict[str, frozenset[str]] = {
+    "be": _listed("""а але б бо быў была было былі вам вас вы да дзе для ён ёй ёсць жа з за і із ім іх
+        к каб калі кали мне мы на нас не ні няма па пад пра пры с сабе сваё свае сваю сябе та так таксама
+        там толькі ты у уж што шчо як які якая якое якія яна яно яны гэта гэты гэтая гэтыя той тое тыя
+        ад аб ці ды усе ўсе ўсё усё"""),
+    "ru": _listed("""а без бы был была были было быть в вам вас во вот все всё вы где да для до его ее её
+        если есть еще ещё же за и из или им их к как когда ли мне мы на над не нет ни но о об он она они
+        оно от по под при про с со так также там то того тоже только ты у уже что чтобы эта эти это этот
+        я"""),
+    "en": _listed("""a an and are as at be been but by for from had has have he her his i in into is it
+        its of on or our she so than that the their them there these they this to was we were which who
+        will with you"""),
+}
+
+#: Belarusian endings, longest first (see `belarusian_stem`).
+BELARUSIAN_ENDINGS: tuple[str, ...] = tuple(sorted(_listed("""
+    аюцца яюцца уюцца ецца іцца ыцца юцца уцца ацца яцца
+    аюць яюць уюць ейшы ейшая ейшае ейшага ейшаму ейшым ейшых ейшымі
+    аецеся ацеся
+    амі ямі ымі імі ага яга аму яму ому ога ілі ылі алі ялі елі іла ыла ала яла ела іце ыце еце аце
+    юць уць аць яць ець іць ыць эць ася ися ыся ліся лася лося
+    аю яю ою ею ау яу оу еу іу ыу ам ям ах ях ом ем ым ім ых іх ая яя ое ае ее ыя ія ую юю ой ай ей ый ій
+    ла лі ло ць ці ся ца еш ыш іш ем
+    а я о е у ю ы і ь й
+"""), key=lambda e: (-len(e), e)))
+_BE_VOWELS = frozenset("аеіоуыэюя")
+
+
+def fold(text: str, lang: str) -> str:
+    """`text` in the one form the index and queries share (see the module's docstring)."""
+    text = unicodedata.normalize("NFC", text).lower().translate(_DROPPED).replace("ё", "е").translate(_APOSTROPHES)
+    if lang == "be":
+        text = text.replace("ў", "у")
+    return text
+
+
+def words(text: str, lang: str) -> list[str]:
+    """The folded words of `text`, in order: letters and digits, apostrophes only inside."""
+    found = _WORD.findall(fold(text, lang))
+    if lang == "en":
+        return found
+    out = []
+    for word in found:
+        word = word.replace("'", "")
+        if lang == "be" and "i" in word and _CYRILLIC.search(word):
+            word = word.replace("i", "і")
+        out.append(word)
+    return out
+
+
+def belarusian_stem(word: str) -> str:
+    """A light Belarusian stemmer: strips the longest ending of `BELARUSIAN_ENDINGS` that leaves
+    a stem of at least two letters with a vowel in it. Words of three letters or less are kept.
+
+    палітвязні, палітвязняў, палітвязням -> палітвязн (after ў -> у). It does not undo vowel
+    changes inside the stem (палітвязень -> палітвязен): a light stemmer finds the forms that
+    share a stem, which are most of a word's forms.
+    """
+    if len(word) <= 3:
+        return word
+    for ending in BELARUSIAN_ENDINGS:
+        if word.endswith(ending):
+            stem = word[:-len(ending)]
+            if len(stem) >= 2 and any(ch in _BE_VOWELS for ch in stem):
+                return stem
+    return word
+
+
+#: Snowball algorithm of each language that has one here and in search.js.
+SNOWBALL = {"ru": "russian", "en": "english"}
+
+
+def stemmer_name(lang: str) -> str:
+    """What stems `lang`'s words: a Snowball algorithm, "belarusian" or "none"."""
+    return SNOWBALL.get(lang, "belarusian" if lang == "be" else "none")
+
+
+@cache
+def _stem_function(lang: str) -> Callable[[str], str]:
+    name = stemmer_name(lang)
+    if name == "belarusian":
+        return belarusian_stem
+    if name == "none":
+        return str
+    snowball = snowballstemmer.stemmer(name)
+    memo: dict[str, str] = {}
+
+    def stem(word: str) -> str:
+        # Snowball in pure Python costs tens of microseconds a word; an archive repeats its words.
+        found = memo.get(word)
+        if found is None:
+            found = memo[word] = snowball.stemWord(word)
+        return found
+    return stem
+
+
+def stem(word: str, lang: str) -> str:
+    """The index term of one folded word."""
+    if word.isdigit():
+        return word
+    return _stem_function(lang)(word)
+
+
+def terms(text: str, lang: str) -> list[str]:
+    """The index terms of `text`, in order, stop words and one-letter words left out."""
+    stop = STOP_WORDS.get(lang, frozenset())
+    stem_word = _stem_function(lang)
+    return [word if word.isdigit() else stem_word(word) for word in words(text, lang)
+            if len(word) > 1 and len(word) <= MAX_WORD and word not in stop]
