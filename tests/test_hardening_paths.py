@@ -275,3 +275,31 @@ def test_an_output_folder_containing_the_site_is_refused(tmp_path: Path, make_si
     with pytest.raises(VestkaError):
         build(config, Options(use_cache=False))
     assert snapshot(tmp_path) == before
+
+
+def test_the_html_importer_skips_a_link_out_of_its_source_with_a_warning(tmp_path: Path) -> None:
+    from generator.config import parse_config
+    from generator.importer import run_import
+
+    secret = tmp_path / "private" / "secret.html"
+    secret.parent.mkdir()
+    secret.write_text("<html><body><article><h1>Secret</h1><p>" + "Private notes of a lawyer. " * 20
+                      + "</p></article></body></html>")
+    source = tmp_path / "pages"
+    (source / "news").mkdir(parents=True)
+    (source / "news" / "leak.html").symlink_to(secret)
+    (source / "news" / "inside.html").symlink_to(source / "real.html")
+    (source / "real.html").write_text("<html><body><article><h1>Real</h1><p>" + "Public report text. " * 20
+                                      + "</p></article></body></html>")
+    site = tmp_path / "site"
+    (site / "content").mkdir(parents=True)
+    config = parse_config("title: T\nlanguages:\n  - {code: en, name: English}\n", site)
+
+    report = run_import("html", [source], config, lang="en")
+
+    assert [str(w) for w in report.warnings if "leak" in w.file] == [
+        "news/leak.html: warning: a symbolic link to a file outside the import source; skipped — copy the "
+        "file into the folder being imported if it belongs there"]
+    written = "".join(p.read_text() for p in (site / "content").rglob("*.md"))
+    assert "Private notes" not in written
+    assert "Public report text" in written

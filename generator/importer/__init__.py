@@ -201,6 +201,7 @@ def run_import(fmt: str, sources: list[Path], config: Config, *, lang: str | Non
         jobs.extend(module.plan(Path(source), options))
 
     report = ImportReport(fmt=fmt, dry_run=dry_run)
+    jobs = _inside_sources(jobs, [Path(s) for s in sources], report.warnings)
     items: list[ImportedItem] = []
     leftovers: dict[str, list[str]] = {}
     undated: list[str] = []
@@ -269,6 +270,21 @@ def _undated(item: ImportedItem, path: Path) -> ImportedItem:
     """An item without a date becomes a standalone page dated by its last change (or file)."""
     when = item.updated or datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).replace(microsecond=0)
     return replace(item, date=when, kind="page", undated=True)
+
+
+def _inside_sources(jobs: list[Job], sources: list[Path], warnings: list[Problem]) -> list[Job]:
+    """The jobs whose file really lies inside the folder it was found in; a symbolic link leading out
+    of that folder is skipped with a warning and never read, as links out of content/ are."""
+    roots = [(s, s.resolve()) for s in sources if s.is_dir()]
+    kept = []
+    for job in jobs:
+        root = next((real for given, real in roots if job.path.is_relative_to(given)), None)
+        if root is not None and not job.path.resolve().is_relative_to(root):
+            warnings.append(warning(job.origin, "a symbolic link to a file outside the import source; skipped",
+                                    "copy the file into the folder being imported if it belongs there"))
+            continue
+        kept.append(job)
+    return kept
 
 
 def _parse_job(job: Job) -> Parsed:
