@@ -52,6 +52,11 @@ class _LinkCollector(Treeprocessor):
         value = el.get(attr)
         if value is None:
             return
+        # Python-Markdown hides e-mail autolinks (<x@example.org>) as character references
+        # behind a placeholder; decoded they are mailto: links, not site paths.
+        if util.AMP_SUBSTITUTE in value and _SCHEME.match(
+                html_lib.unescape(value.replace(util.AMP_SUBSTITUTE, "&"))):
+            return
         target = resolve_link(value, self.source_dir)
         if target is not None:
             self.links.append(target)

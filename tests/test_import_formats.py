@@ -57,7 +57,7 @@ def test_shortcodes_known_are_converted_unknown_are_marked() -> None:
     assert '<figure><img src="i.jpg" alt="I"><figcaption>Cap</figcaption></figure>' in html
     assert '<a href="https://v.org/1">https://v.org/1</a>' in html
     assert '<code>[contact-form-7 id="4"]</code>' in html
-    assert leftovers == ['[contact-form-7 id="4"]']
+    assert leftovers == ["contact-form-7"]
 
 
 def test_wordpress_export_imports_posts_drafts_pages_and_lists_attachments(tmp_path: Path) -> None:
@@ -198,3 +198,28 @@ def test_wordpress_reimport_is_unchanged(tmp_path: Path) -> None:
     first = run_import("wordpress", [source], config)
     second = run_import("wordpress", [source], config)
     assert second.written == [] and sorted(second.unchanged) == sorted(first.written)
+
+
+def test_wordpress_items_sharing_an_id_or_link_are_all_imported_and_build(tmp_path: Path) -> None:
+    from generator.cli import main  # noqa: PLC0415 - the command a user runs after importing
+
+    (tmp_path / "config.yaml").write_text("languages: [en]\ntimezone: UTC\n", encoding="utf-8")
+    config = parse_config("languages: [en]\ntimezone: UTC\n", tmp_path)
+    report = run_import("wordpress", [FIXTURES / "wordpress" / "duplicates.xml"], config)
+    assert report.skipped == []
+    assert sorted(rel for rel, _ in report.written) == [
+        "content/en/2012/template-sticky-2.md", "content/en/2012/template-sticky.md", "content/en/2013/empty.md",
+        "content/en/2013/links.md", "content/en/2013/no-title.md"]
+    assert report.kinds == {"articles": 5, "items with front matter only": 1}
+    messages = " ".join(p.message for p in report.warnings)
+    assert "same identity" in messages and "no title" in messages and "front matter only" in messages
+    # Old URLs with a query string: a _redirects line each, published at the site root.
+    redirects = (tmp_path / "content/_redirects").read_text(encoding="utf-8")
+    assert "/ p=568 /en/2012/01/template-sticky/ 301" in redirects
+    _, body = front(tmp_path / "content/en/2013/links.md")
+    assert "[the empty post](empty.md)" in body and "[the sticky one](../2012/template-sticky.md)" in body
+    again = run_import("wordpress", [FIXTURES / "wordpress" / "duplicates.xml"], config)
+    assert again.written == [] and len(again.unchanged) == 5
+    assert main(["build", "--site", str(tmp_path)]) == 0
+    assert (tmp_path / "output/_redirects").is_file()
+    assert (tmp_path / "output/2013/01/11/empty/index.html").is_file()

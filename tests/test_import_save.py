@@ -219,3 +219,18 @@ def test_progress_is_reported_per_file(tmp_path: Path) -> None:
     calls = []
     run_import("dump", [source], config, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(1, 2), (2, 2)]
+
+
+def test_reimport_after_urls_txt_appears_or_changes_updates_the_same_file(tmp_path: Path) -> None:
+    config = site(tmp_path)
+    source = dumps(tmp_path, {"a.txt": f"Title A\n\n{META}\n\nBody.\n"})
+    first = run_import("dump", [source], config)
+    assert first.written == [("content/en/2011/title-a.md", "dump:a.txt")]
+    (source / "urls.txt").write_text("a.txt https://ex.org/en/news/1\n", encoding="utf-8")
+    second = run_import("dump", [source], config)
+    assert second.written == [("content/en/2011/title-a.md", "https://ex.org/en/news/1")]
+    (source / "urls.txt").write_text("a.txt https://ex.org/en/news/7\n", encoding="utf-8")
+    third = run_import("dump", [source], config)
+    assert third.written == [("content/en/2011/title-a.md", "https://ex.org/en/news/7")]
+    assert sorted(p.name for p in (tmp_path / "content/en/2011").iterdir()) == ["title-a.md"]
+    assert front(tmp_path / "content/en/2011/title-a.md")["aliases"] == ["/en/news/7"]

@@ -73,7 +73,7 @@ class ImportedItem:
     #: Front-matter keys of the source that have no meaning here, written under `meta:`.
     meta: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     #: Local files the body refers to: (reference as written in the body, file on disk,
-    #: site path it is copied to under static/ and linked as).
+    #: site path it is copied to below content/ and linked as).
     media: tuple[tuple[str, str, str], ...] = ()
     #: Identities this item had in earlier imports (a dump's file name before urls.txt gave
     #: it a URL): a re-import takes over the file written under one of them.
@@ -136,7 +136,7 @@ class ImportReport:
     attachments: list[str] = field(default_factory=list)
     #: Items read, by kind ("articles", "pages", "drafts", "undated pages", "empty bodies").
     kinds: dict[str, int] = field(default_factory=dict)
-    #: Media files copied (or to be copied) into static/, and references that name no file.
+    #: Media files copied (or to be copied) into content/, and references that name no file.
     media: list[str] = field(default_factory=list)
     missing_media: list[str] = field(default_factory=list)
 
@@ -149,7 +149,7 @@ class ImportReport:
         if self.kinds:
             lines.append("  read: " + ", ".join(f"{count} {kind}" for kind, count in self.kinds.items()))
         if self.media or self.missing_media:
-            lines.append(f"  media: {len(self.media)} file(s) copied into static/, "
+            lines.append(f"  media: {len(self.media)} file(s) copied into content/ at their old paths, "
                          f"{len(self.missing_media)} reference(s) name no file of the source")
         if self.dry_run:
             lines.append("dry run: nothing was written")
@@ -174,7 +174,7 @@ def run_import(fmt: str, sources: list[Path], config: Config, *, lang: str | Non
 
     `lang` is the language of items whose source declares none; `force_lang` overrides what
     the source says. `section` limits a site import to one section. `fetch_media` downloads
-    remote images and files into static/. `progress(done, total)` is called after each
+    remote images and files into content/. `progress(done, total)` is called after each
     source file is read and converted (the slow part); the writing that follows is quick.
     Raises ImportFailure when the run cannot start.
     """

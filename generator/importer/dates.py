@@ -27,7 +27,7 @@ _MONTHS = {name: number for number, names in enumerate((
 _ISO = re.compile(
     r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
     r"(?:[T ]+(?P<H>\d{1,2}):(?P<M>\d\d)(?::(?P<S>\d\d)(?:[.,](?P<f>\d+))?)?)?"
-    r"\s*(?P<tz>Z|[+-]\d\d:?\d\d|[+-]\d\d|[A-Za-z]{1,5})?$")
+    r"\s*(?P<tz>Z|[+-]\d\d:?\d\d|[+-]\d{1,3}|[A-Za-z]{1,5})?$")
 _SLASHED = re.compile(r"^(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})(?P<rest>.*)$")
 _WORDS = re.compile(r"[A-Za-z]+|\d+(?::\d\d)+(?:[.,]\d+)?|[+-]\d\d:?\d\d|\d+")
 
@@ -67,7 +67,7 @@ def _offset(text: str) -> timezone | None:
     upper = text.upper()
     if upper in _ABBREVIATIONS:
         return timezone(timedelta(hours=_ABBREVIATIONS[upper]))
-    match = re.fullmatch(r"([+-])(\d\d):?(\d\d)?", text)
+    match = re.fullmatch(r"([+-])(\d\d):?(\d\d)?", text) or re.fullmatch(r"([+-])(\d)(\d\d)?", text)
     if match:
         minutes = int(match[2]) * 60 + int(match[3] or 0)
         return timezone(timedelta(minutes=-minutes if match[1] == "-" else minutes))
@@ -76,6 +76,8 @@ def _offset(text: str) -> timezone | None:
 
 def _parse_text(text: str) -> datetime:
     original = text
+    # Ruby's Time.parse (Jekyll) passes over remarks such as "2017-01-05 (optional)".
+    text = re.sub(r"\s*\([^)]*\)\s*", " ", text).strip()
     slashed = _SLASHED.match(text)
     if slashed:
         text = f"{slashed['y']}-{slashed['m']}-{slashed['d']}{slashed['rest']}"

@@ -174,6 +174,8 @@ def parse_dump(text: str, origin: str, options: ParseOptions | None = None, *,
         source_url=source_url,
         aliases=(alias,) if alias else (),
         extra=MappingProxyType({"publisher": publisher, "source_id": _source_id(source_url)}),
+        # The file name identifies the article whether or not (or whichever) urls.txt names it.
+        earlier_refs=(f"dump:{origin}",),
     )
     return Parsed(items=(item,), warnings=tuple(notes))
 

@@ -47,7 +47,7 @@ _LANG_SUFFIX = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:-[a-zA-Z0-9]{2,
 _CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$", re.IGNORECASE)
 #: Front-matter keys that have a meaning here; the rest are kept under `meta`.
 _KNOWN = {"title", "date", "publishdate", "pubdate", "published", "lastmod", "modified", "draft", "tags",
-          "categories", "author", "authors", "summary", "description", "images", "image", "translationkey",
+          "categories", "author", "authors", "summary", "description", "excerpt", "images", "image", "translationkey",
           "slug", "url", "aliases", "lang", "language", "weight", "layout", "type", "menu", "featured_image",
           "cover", "thumbnail", "expirydate", "keywords", "linktitle", "toc", "headless", "_build", "build",
           "outputs", "cascade", "markup"}
@@ -407,7 +407,7 @@ def parse_hugo_page(text: str, rel: str, site: HugoSite = HugoSite(), lang_key: 
                                                             site=site), _hosts(site))
     translation = str(data.get("translationkey") or "")
     if not translation and site.languages:
-        translation = "hugo:" + "/".join([*where.folders, where.stem])
+        translation = "hugo:" + "/".join(where.folders if where.bundle else [*where.folders, where.stem])
     item = ImportedItem(
         source_ref=url or f"hugo:{rel}",
         origin=rel,
@@ -420,7 +420,7 @@ def parse_hugo_page(text: str, rel: str, site: HugoSite = HugoSite(), lang_key: 
         kind="article" if is_article else "page",
         tags=tuple(tags),
         authors=as_authors(data),
-        summary=str(data.get("summary") or data.get("description") or summary).strip(),
+        summary=str(data.get("summary") or data.get("description") or data.get("excerpt") or summary).strip(),
         image=image,
         draft=bool(data.get("draft")),
         source_url=url,

@@ -9,23 +9,28 @@ become aliases. The front-matter helpers here are shared with `hugo`.
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import posixpath
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
 from generator import safe_yaml
 from generator.errors import ImportFailure, Problem
-from generator.importer import ImportedItem, Job, Parsed, ParseOptions, skipped, warning
+from generator.importer import ImportedItem, Job, Parsed, ParseOptions, skipped
+from generator.importer.dates import key_line, parse_date, zone_of
 from generator.importer.markdown_convert import html_to_markdown
+from generator.importer.media import find_media, own_path
 
 POST_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".html")
 _POST_NAME = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})-(?P<slug>.+?)\.\w+$")
@@ -47,8 +52,19 @@ class JekyllSite:
     url: str = ""
     permalink: str = _PERMALINK_STYLES["date"]
     excerpt_separator: str = ""
-    #: Post file stem -> old URL path, for `{% post_url %}` and `{% link %}`.
+    #: Post file stem, and every document's path -> old URL path, for `{% post_url %}` and `{% link %}`.
     post_urls: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    root: str = ""
+    base_path: str = ""
+    #: The `permalink` setting as written ("pretty", "date", a pattern).
+    style: str = "date"
+    timezone: str = ""
+    collections: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    #: (scope path, scope type, values) of `defaults`.
+    defaults: tuple[tuple[str, str, Mapping[str, Any]], ...] = ()
+    exclude: tuple[str, ...] = ()
+    #: Author id -> display name.
+    authors: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 # --- front matter, shared with hugo ----------------------------------------------------------
@@ -71,7 +87,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
             raise FrontMatterError(f"front matter opened with {fence} is never closed", 1)
         raw, body = text[4:end + 1], text[end + 4:].lstrip("\n")
         try:
-            data = safe_yaml.load(raw) if fence == "---" else tomllib.loads(raw)
+            data = _yaml_front(raw) if fence == "---" else tomllib.loads(raw)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise FrontMatterError(f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}",
@@ -92,6 +108,17 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if not isinstance(data, dict):
         raise FrontMatterError("front matter must be a mapping of keys to values", 1)
     return data, body
+
+
+def _yaml_front(raw: str) -> Any:
+    """YAML front matter; a retry without trailing tabs, which Jekyll's YAML reader accepts."""
+    try:
+        return safe_yaml.load(raw)
+    except yaml.YAMLError:
+        cleaned = re.sub(r"[ \t]+$", "", raw, flags=re.MULTILINE)
+        if cleaned == raw:
+            raise
+        return safe_yaml.load(cleaned)
 
 
 def as_datetime(value: Any) -> datetime | None:
@@ -168,30 +195,78 @@ def path_aliases(value: Any) -> list[str]:
 
 
 def plan(source: Path, options: ParseOptions) -> list[Job]:
-    """One job per post in `_posts/` and `_drafts/` of the site folder `source`."""
+    """One job per post (`_posts/`, `_drafts/`), page and published collection document."""
     if not source.is_dir() or not (source / "_posts").is_dir():
         raise ImportFailure("not a Jekyll site", [Problem(
             "error", str(source), None, "a jekyll SOURCE must be a site folder with a _posts/ folder")])
     site = read_site_config(source)
-    files = []
-    for folder in ("_posts", "_drafts"):
-        base = source / folder
-        if base.is_dir():
-            files += sorted((p for p in base.rglob("*") if p.is_file() and p.suffix.lower() in POST_SUFFIXES),
-                            key=lambda p: p.relative_to(source).as_posix())
-    urls = {}
-    for path in files:
+    files = site_files(source, site)
+    urls: dict[str, str] = {}
+    for path, rel, kind in files:
         try:
             data, _ = split_front_matter(path.read_text(encoding="utf-8"))
         except (FrontMatterError, OSError, UnicodeDecodeError):
             data = {}
-        urls[path.stem] = old_permalink(path.name, data, site)
-    site = JekyllSite(site.url, site.permalink, site.excerpt_separator, MappingProxyType(urls))
+        try:
+            url = old_permalink(rel, data, site, kind)
+        except ValueError:
+            continue
+        urls[rel] = url
+        if kind == "post":
+            urls.setdefault(path.stem, url)
+    site = replace(site, post_urls=MappingProxyType(urls), root=str(source), authors=MappingProxyType(
+        read_authors(source)))
     jobs = []
-    for path in files:
-        rel = path.relative_to(source).as_posix()
-        jobs.append(Job(path, rel, partial(parse_jekyll_post, rel=rel, site=site)))
+    for path, rel, kind in files:
+        if options.section and not (rel.startswith(options.section.strip("/") + "/") or kind == options.section):
+            continue
+        jobs.append(Job(path, rel, partial(parse_jekyll_post, rel=rel, site=site, kind=kind)))
     return jobs
+
+
+def site_files(source: Path, site: JekyllSite) -> list[tuple[Path, str, str]]:
+    """(file, path relative to the site, kind) of every post, draft, page and collection document.
+
+    kind is "post", "draft", "page" or the collection's name. Folders Jekyll never publishes
+    (names starting with "_" or ".", `exclude`, the authors collection) are left out.
+    """
+    out = []
+    for path in sorted(source.rglob("*"), key=lambda p: p.as_posix()):
+        if not path.is_file() or path.suffix.lower() not in POST_SUFFIXES:
+            continue
+        rel = path.relative_to(source).as_posix()
+        parts = rel.split("/")
+        if any(part.startswith(".") for part in parts) or _excluded(rel, site.exclude):
+            continue
+        if "_posts" in parts[:-1] or "_drafts" in parts[:-1]:
+            inner = parts.index("_posts") if "_posts" in parts[:-1] else parts.index("_drafts")
+            if any(part.startswith("_") for part in parts[:inner]):
+                continue
+            out.append((path, rel, "post" if parts[inner] == "_posts" else "draft"))
+            continue
+        if parts[0].startswith("_"):
+            name = parts[0][1:]
+            if name in site.collections and site.collections[name].get("output") and name != "authors":
+                out.append((path, rel, name))
+            continue
+        if any(part.startswith("_") for part in parts) or parts[0] in ("node_modules", "vendor"):
+            continue
+        try:
+            head = path.read_bytes()[:4]
+        except OSError:
+            continue
+        if head.startswith(b"---"):
+            out.append((path, rel, "page"))
+    return out
+
+
+def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
+    for pattern in patterns:
+        pattern = pattern.strip("/")
+        if rel == pattern or rel.startswith(pattern + "/") or fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(
+                rel.split("/")[0], pattern):
+            return True
+    return False
 
 
 def read_site_config(source: Path) -> JekyllSite:
@@ -206,87 +281,248 @@ def read_site_config(source: Path) -> JekyllSite:
     return site_from_config(data if isinstance(data, dict) else {})
 
 
+def read_authors(source: Path) -> dict[str, str]:
+    """Author id -> display name, from `_authors/*.md` and `_data/authors.{yml,yaml,json}`."""
+    names: dict[str, str] = {}
+    for path in sorted((source / "_data").glob("authors.*")) if (source / "_data").is_dir() else []:
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = json.loads(text) if path.suffix == ".json" else safe_yaml.load(text)
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+            continue
+        entries = data.items() if isinstance(data, Mapping) else (
+            (entry.get("id") or entry.get("key") or entry.get("name"), entry) for entry in data or []
+            if isinstance(entry, Mapping))
+        for key, value in entries:
+            name = _author_name(value) if isinstance(value, Mapping) else str(value or "")
+            if key and name:
+                names[str(key)] = name
+    folder = source / "_authors"
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.md")):
+            try:
+                data, _ = split_front_matter(path.read_text(encoding="utf-8"))
+            except (FrontMatterError, OSError, UnicodeDecodeError):
+                continue
+            name = _author_name(data)
+            if name:
+                names[str(data.get("name") or path.stem)] = name
+                names.setdefault(path.stem, name)
+    return names
+
+
+def _author_name(data: Mapping[str, Any]) -> str:
+    for key in ("full_name", "display_name", "title"):
+        if data.get(key):
+            return str(data[key]).strip()
+    first, last = data.get("first_name"), data.get("last_name")
+    if first or last:
+        return " ".join(str(x).strip() for x in (first, last) if x).strip()
+    return str(data.get("name") or "").strip()
+
+
 def site_from_config(data: Mapping[str, Any]) -> JekyllSite:
     url = str(data.get("url") or "").rstrip("/") + "/" + str(data.get("baseurl") or "").strip("/")
     permalink = str(data.get("permalink") or "date")
+    collections: dict[str, Mapping[str, Any]] = {}
+    raw = data.get("collections")
+    if isinstance(raw, list):
+        raw = {str(name): {} for name in raw}
+    for name, value in (raw or {}).items():
+        collections[str(name)] = MappingProxyType(dict(value) if isinstance(value, Mapping) else {})
+    defaults = []
+    for entry in data.get("defaults") or []:
+        if isinstance(entry, Mapping) and isinstance(entry.get("values"), Mapping):
+            scope = entry.get("scope") if isinstance(entry.get("scope"), Mapping) else {}
+            defaults.append((str(scope.get("path") or ""), str(scope.get("type") or ""),
+                             MappingProxyType(dict(entry["values"]))))
     return JekyllSite(url=url.rstrip("/") if data.get("url") else "",
+                      base_path="/" + str(data.get("baseurl") or "").strip("/") if data.get("baseurl") else "",
                       permalink=_PERMALINK_STYLES.get(permalink, permalink),
-                      excerpt_separator=str(data.get("excerpt_separator") or ""))
+                      style=permalink,
+                      excerpt_separator=str(data.get("excerpt_separator") or ""),
+                      timezone=str(data.get("timezone") or ""),
+                      collections=MappingProxyType(collections),
+                      defaults=tuple(defaults),
+                      exclude=tuple(str(x) for x in data.get("exclude") or ()))
 
 
-def old_permalink(filename: str, data: Mapping[str, Any], site: JekyllSite) -> str:
-    """The URL path Jekyll gave the post, from its permalink pattern."""
-    pattern = str(data.get("permalink") or site.permalink)
+def with_defaults(rel: str, kind: str, data: Mapping[str, Any], site: JekyllSite) -> dict[str, Any]:
+    """Front matter with the site's `defaults` filled in (more specific scopes win)."""
+    doc_type = {"post": "posts", "draft": "drafts", "page": "pages"}.get(kind, kind)
+    merged: dict[str, Any] = {}
+    for path, scope_type, values in sorted(site.defaults, key=lambda d: (len(d[0]), bool(d[1]))):
+        if scope_type and scope_type != doc_type and not (scope_type == "posts" and kind == "draft"):
+            continue
+        if path and not (fnmatch.fnmatch(rel, path) or rel.startswith(path.strip("/") + "/") or rel == path):
+            continue
+        merged.update(values)
+    merged.update(data)
+    return merged
+
+
+def _slugify(text: str, pretty: bool = False) -> str:
+    """Jekyll's slugify: "default" mode (lower case, runs of non-alphanumerics become '-') or
+    "pretty" mode, which :title uses (case kept, ._~!$&'()+,;=@ kept)."""
+    if pretty:
+        slug = re.sub(r"(?:[^\w.~!$&'()+,;=@]|_)+", "-", text.rstrip("."))
+        return slug.strip("-")
+    return re.sub(r"(?:\W|_)+", "-", text).strip("-").lower()
+
+
+def old_permalink(rel: str, data: Mapping[str, Any], site: JekyllSite, kind: str = "post") -> str:
+    """The URL path Jekyll gave the document `rel`, from its permalink pattern."""
+    data = with_defaults(rel, kind, data, site)
+    filename = rel.rsplit("/", 1)[-1]
+    stem, ext = posixpath.splitext(filename)
+    output_ext = ".html" if ext.lower() in (".md", ".markdown", ".mdown", ".mkd", ".html") else ext
+    if kind == "page":
+        if data.get("permalink"):
+            return _clean_path(str(data["permalink"]), site)
+        folder = posixpath.dirname(rel)
+        if stem == "index":
+            return _clean_path("/" + folder + "/", site)
+        if site.style in ("pretty",) or site.permalink.endswith("/"):
+            return _clean_path("/" + posixpath.join(folder, stem) + "/", site)
+        return _clean_path("/" + posixpath.join(folder, stem + output_ext), site)
+    collection = kind if kind not in ("post", "draft") else "posts"
+    pattern = str(data.get("permalink") or site.collections.get(collection, {}).get("permalink") or (
+        site.permalink if collection == "posts" else "/:collection/:path:output_ext"))
     pattern = _PERMALINK_STYLES.get(pattern, pattern)
     match = _POST_NAME.match(filename)
-    when = as_datetime(data.get("date"))
+    when = parse_date(data.get("date"), site.timezone)
     if when is None and match:
         when = datetime(int(match["y"]), int(match["m"]), int(match["d"]))
-    title = str(data.get("slug") or (match["slug"] if match else Path(filename).stem))
+    slug_text = match["slug"] if match else stem
+    title = _slugify(str(data.get("slug") or slug_text), pretty=True)
     categories = as_list(data.get("categories") or data.get("category"), split_words=True)
+    if collection == "posts":
+        parts = rel.split("/")
+        inner = parts.index("_posts") if "_posts" in parts else (parts.index("_drafts") if "_drafts" in parts else 0)
+        categories = [*parts[:inner], *categories]
+    folder_in_collection = rel.split("/", 1)[1] if "/" in rel else rel
     values = {
-        ":categories": "/".join(c.lower().replace(" ", "-") for c in categories),
-        ":output_ext": ".html", ":title": title, ":slug": title,
+        ":categories": "/".join(dict.fromkeys(c.lower() for c in categories)),
+        ":output_ext": output_ext, ":title": title, ":slug": _slugify(str(data.get("slug") or slug_text)),
+        ":name": _slugify(stem), ":collection": collection,
+        ":path": posixpath.splitext(folder_in_collection)[0],
+        ":basename": stem,
     }
     if when is not None:
         values |= {":year": f"{when.year:04d}", ":month": f"{when.month:02d}", ":day": f"{when.day:02d}",
                    ":i_month": str(when.month), ":i_day": str(when.day), ":short_year": f"{when.year % 100:02d}",
                    ":hour": f"{when.hour:02d}", ":minute": f"{when.minute:02d}", ":second": f"{when.second:02d}",
-                   ":y_day": f"{when.timetuple().tm_yday:03d}"}
+                   ":y_day": f"{when.timetuple().tm_yday:03d}", ":week": f"{when.isocalendar()[1]:02d}",
+                   ":short_day": when.strftime("%a"), ":long_day": when.strftime("%A"),
+                   ":short_month": when.strftime("%b"), ":long_month": when.strftime("%B")}
     path = pattern
     for token in sorted(values, key=len, reverse=True):
         path = path.replace(token, values[token])
+    return _clean_path(path, site)
+
+
+def _clean_path(path: str, site: JekyllSite) -> str:
     path = re.sub(r"/{2,}", "/", "/" + path)
-    return path
+    return (site.base_path + path) if site.base_path else path
 
 
-def parse_jekyll_post(text: str, rel: str, site: JekyllSite = JekyllSite()) -> Parsed:
-    """One post file -> one item; a post without title or body is reported as skipped."""
+def parse_jekyll_post(text: str, rel: str, site: JekyllSite = JekyllSite(), kind: str = "") -> Parsed:
+    """One post, page or collection document -> one item."""
+    kind = kind or ("draft" if rel.startswith("_drafts/") else "post")
     try:
         data, body = split_front_matter(text)
     except FrontMatterError as exc:
         return Parsed(skipped=(Problem("error", rel, exc.line, str(exc)),))
     name = rel.rsplit("/", 1)[-1]
+    if kind == "page" and name.lower().endswith(".html") and re.search(r"{%-?\s*(for|include|if)\b", body):
+        return Parsed(skipped=(skipped(rel, "HTML page made of Liquid template code (lists, includes), "
+                                            "not of content: Vestka makes its own lists"),))
+    if kind == "page" and name.lower().endswith(".html") and not body.strip():
+        return Parsed(skipped=(skipped(rel, "HTML page with front matter only: a layout shell, not content"),))
+    merged = with_defaults(rel, kind, data, site)
     match = _POST_NAME.match(name)
     title = str(data.get("title") or "").strip()
-    if not title:
-        return Parsed(skipped=(skipped(rel, "the post has no title", "add 'title:' to its front matter"),))
-    body, leftovers = convert_liquid(body, site.post_urls)
+    body, leftovers = convert_liquid(body, site.post_urls, page=merged, includes=_includes(site))
     if name.lower().endswith(".html"):
         body = html_to_markdown(body)
     summary, body = split_summary(body, (str(data.get("excerpt_separator") or site.excerpt_separator),
                                          *MORE_MARKERS))
-    if not body.strip():
-        return Parsed(skipped=(skipped(rel, "the post has no body text"),))
-    date = as_datetime(data.get("date"))
+    try:
+        date = parse_date(data.get("date"), site.timezone)
+    except ValueError as exc:
+        return Parsed(skipped=(Problem("error", rel, key_line(text, "date"), str(exc),
+                                       "write the date as Jekyll reads it, e.g. 2016-03-21 12:00:00 -0400"),))
     if date is None and match:
         date = datetime(int(match["y"]), int(match["m"]), int(match["d"]))
-    old = old_permalink(name, data, site)
-    url = site.url + old if site.url else ""
-    notes = []
-    if leftovers:
-        notes.append(warning(rel, "Liquid left as text: " + ", ".join(leftovers),
-                             "replace it by hand in the imported file"))
+        zone = zone_of(site.timezone)
+        date = date.replace(tzinfo=zone) if zone else date
+    try:
+        updated = parse_date(data.get("last_modified_at") or data.get("updated"), site.timezone)
+    except ValueError:
+        updated = None
+    draft = kind == "draft" or data.get("published") is False
+    old = old_permalink(rel, data, site, kind)
+    # A draft never had a public URL: no redirect and no `source` for it.
+    url = site.url.removesuffix(site.base_path) + old if site.url and not draft else ""
     tags = as_list(data.get("categories") or data.get("category"), split_words=True)
     tags += [t for t in as_list(data.get("tags"), split_words=True) if t not in tags]
+    authors = tuple(site.authors.get(a, a) for a in as_authors(data))
+    image = as_image(data)
+    media, missing = ((), ())
+    if site.root:
+        media, missing = find_media([body, image], partial(_resolve_media, old=old, site=site),
+                                    (urlsplit(site.url).hostname or "",) if site.url else ())
+    is_post = kind in ("post", "draft")
     item = ImportedItem(
         source_ref=url or f"jekyll:{rel}",
         origin=rel,
         title=title,
         date=date,
-        updated=as_datetime(data.get("last_modified_at") or data.get("updated")),
+        updated=updated,
         body=body,
         lang=data.get("lang") or data.get("language"),
-        slug=str(data.get("slug") or (match["slug"] if match else Path(name).stem)),
+        slug=str(data.get("slug") or (match["slug"] if match else Path(name).stem if Path(name).stem != "index"
+                                      else (rel.rsplit("/", 2)[-2] if "/" in rel else "index"))),
+        kind="article" if is_post else "page",
         tags=tuple(tags),
-        authors=as_authors(data),
+        authors=authors,
         summary=str(data.get("excerpt") or data.get("description") or summary).strip(),
-        image=as_image(data),
-        draft=rel.startswith("_drafts/") or data.get("published") is False,
+        image=image,
+        draft=draft,
         source_url=url,
-        aliases=tuple(dict.fromkeys([old, *path_aliases(data.get("redirect_from"))])),
+        aliases=() if draft else tuple(dict.fromkeys([old, *(_clean_path(a, site) if a.startswith("/") else a
+                                                             for a in path_aliases(data.get("redirect_from")))])),
+        meta=MappingProxyType({k: v for k, v in data.items() if k not in _KNOWN}),
+        media=media,
     )
-    return Parsed(items=(item,), warnings=tuple(notes))
+    return Parsed(items=(item,), missing_media=tuple(f"{rel}: {m}" for m in missing),
+                  leftovers=tuple((f"Liquid {tag}", rel) for tag in leftovers))
+
+
+#: Front-matter keys with a meaning here; the rest are kept under `meta`.
+_KNOWN = {"title", "date", "last_modified_at", "updated", "categories", "category", "tags", "author", "authors",
+          "excerpt", "description", "image", "images", "featured_image", "cover", "thumbnail", "published",
+          "permalink", "redirect_from", "slug", "lang", "language", "layout", "excerpt_separator"}
+
+
+def _includes(site: JekyllSite) -> Path | None:
+    return Path(site.root) / "_includes" if site.root else None
+
+
+def _resolve_media(target: str, old: str, site: JekyllSite) -> tuple[Path, str] | None:
+    root = Path(site.root)
+    path = own_path(target, (urlsplit(site.url).hostname or "",)) if "://" in target else target
+    if path is None:
+        return None
+    path = unquote(path.split("?")[0].split("#")[0])
+    if not path.startswith("/"):
+        page_dir = old if old.endswith("/") else old.rsplit("/", 1)[0] + "/"
+        path = posixpath.normpath(page_dir + path)
+    local_path = path[len(site.base_path):] if site.base_path and path.startswith(site.base_path + "/") else path
+    local = root / local_path.lstrip("/")
+    if local.is_file() and local.resolve().is_relative_to(root.resolve()):
+        return local, path
+    return None
 
 
 _RAW = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.DOTALL)
@@ -298,8 +534,20 @@ _POST_URL = re.compile(r"{%-?\s*(?:post_url|link)\s+(\S+?)\s*-?%}")
 _LIQUID = re.compile(r"{%.*?%}|{{.*?}}", re.DOTALL)
 
 
-def convert_liquid(text: str, post_urls: Mapping[str, str]) -> tuple[str, list[str]]:
-    """Liquid with a clear meaning converted; the rest listed (and left in the text)."""
+_PAGE_VALUE = re.compile(r"{{-?\s*page\.([A-Za-z_][\w-]*)(?:\[(\d+)\])?\s*(?:\|\s*(?:relative_url|absolute_url)\s*)?-?}}")
+_INCLUDE = re.compile(r"{%-?\s*include\s+([\w./-]+)[^%]*-?%}")
+#: page.* variables Jekyll fills in itself; their values are not in the front matter.
+_PAGE_BUILTINS = {"url", "content", "excerpt", "date", "id", "path", "next", "previous", "collection", "dir",
+                  "name", "relative_path", "output", "categories", "tags"}
+
+
+def convert_liquid(text: str, post_urls: Mapping[str, str], page: Mapping[str, Any] | None = None,
+                   includes: Path | None = None) -> tuple[str, list[str]]:
+    """Liquid with a clear meaning converted; the kinds of what is left listed (left in the text).
+
+    `page` is the document's front matter (for `{{ page.x }}`); `includes` the site's
+    `_includes/` folder, whose plain files (no Liquid of their own) are put in place.
+    """
     kept: list[str] = []
 
     def hold(content: str) -> str:
@@ -314,13 +562,52 @@ def convert_liquid(text: str, post_urls: Mapping[str, str]) -> tuple[str, list[s
 
     def post_link(match: re.Match[str]) -> str:
         target = match[1].strip("'\"")
+        if target in post_urls:
+            return post_urls[target]
         stem = Path(target).stem
         if stem in post_urls:
             return post_urls[stem]
         return match[0] if target.startswith("_posts/") else "/" + target.lstrip("/")
 
     text = _POST_URL.sub(post_link, text)
-    leftovers = list(dict.fromkeys(" ".join(m.split()) for m in _LIQUID.findall(text)))
+
+    def page_value(match: re.Match[str]) -> str:
+        key = match[1]
+        if page is None or (key in _PAGE_BUILTINS and key not in page):
+            return match[0]
+        value = page.get(key)
+        if isinstance(value, list) and match[2] is not None:
+            value = value[int(match[2])] if int(match[2]) < len(value) else None
+        if isinstance(value, (Mapping, list)):
+            return match[0]
+        return "" if value is None else str(value)  # Liquid prints nothing for an unset value
+
+    text = _PAGE_VALUE.sub(page_value, text)
+
+    def include(match: re.Match[str]) -> str:
+        if includes is None:
+            return match[0]
+        target = (includes / match[1]).resolve()
+        if not target.is_file() or not target.is_relative_to(includes.resolve()):
+            return match[0]
+        try:
+            content = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return match[0]
+        return match[0] if ("{%" in content or "{{" in content) else content.strip()
+
+    text = _INCLUDE.sub(include, text)
+    leftovers = [_liquid_kind(m) for m in _LIQUID.findall(text)]
     for number, content in enumerate(kept):
         text = text.replace(f"\0{number}\0", content)
     return text, leftovers
+
+
+def _liquid_kind(code: str) -> str:
+    """`{% include x %}` -> "{% include %}", `{{ site.title }}` -> "{{ site.title }}"."""
+    inner = code.strip("{}%-").strip()
+    word = re.match(r"[\w.]+", inner)
+    name = word[0] if word else inner[:20]
+    if not word and "|" in inner:
+        name = "... | " + inner.split("|", 1)[1].strip().split()[0]
+    return f"{{% {name} %}}" if code.startswith("{%") else f"{{{{ {name} }}}}"

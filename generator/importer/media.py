@@ -1,4 +1,4 @@
-"""Files and links of imported items: local media copied into static/, own old links rewritten.
+"""Files and links of imported items: local media copied into content/, own old links rewritten.
 
 Format modules call `find_media` while parsing (they know where the old site kept its files);
 the writer calls `place` and `rewrite_links` once every item has its new file, because a link
@@ -108,19 +108,23 @@ def find_media(texts: Iterable[str], resolve: Callable[[str], tuple[Path, str] |
     return tuple(found.values()), tuple(missing)
 
 
-def place(item: ImportedItem, static_dir: Path, dry_run: bool, result: SaveResult) -> tuple[str, str]:
-    """Copy the item's local media into static/ and point its body and image at them."""
+def place(item: ImportedItem, content_dir: Path, dry_run: bool, result: SaveResult) -> tuple[str, str]:
+    """Copy the item's local media into content/ at their old paths and point the body at them.
+
+    The build publishes files under content/ at the same path, so a file keeps its old URL
+    (links to a report's PDF from elsewhere keep working).
+    """
     if not item.media:
         return item.body, item.image
     moved: dict[str, str] = {}
     for ref, local, site_path in item.media:
-        target = static_dir / site_path.lstrip("/")
-        if not target.resolve().is_relative_to(static_dir.resolve()):
+        target = content_dir / site_path.lstrip("/")
+        if not target.resolve().is_relative_to(content_dir.resolve()):
             continue
         source = Path(local)
         if target.exists() and not filecmp.cmp(source, target, shallow=False):
             result.warnings.append(Problem("warning", item.origin, None,
-                                           f"static{site_path} exists with other content; not overwritten",
+                                           f"content{site_path} exists with other content; not overwritten",
                                            "compare the two files and keep the right one"))
         elif not target.exists():
             if not dry_run:
@@ -186,7 +190,7 @@ def write_redirects(path: Path, redirects: list[tuple[str, str]], dry_run: bool,
     for old, new in sorted(set(redirects)):
         result.warnings.append(Problem("warning", "", None,
                                        f"old URL {old} has a query string: no redirect page can serve it; "
-                                       f"static/_redirects sends it to {new} on hosts that read that file"))
+                                       f"content/_redirects (published as /_redirects) sends it to {new} on hosts that read that file"))
     if new_text != text and not dry_run:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(new_text, encoding="utf-8")

@@ -21,7 +21,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -52,7 +52,7 @@ class SaveResult:
     skipped: list[Problem] = field(default_factory=list)
     conflicts: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-    #: Media files copied (or, in a dry run, to be copied) into static/, as site paths.
+    #: Media files copied (or, in a dry run, to be copied) into content/, as site paths.
     media: list[str] = field(default_factory=list)
     #: Items that had no title (named after their slug or file).
     untitled: list[str] = field(default_factory=list)
@@ -87,16 +87,16 @@ def is_untouched(text: str) -> bool:
     return stored is not None and stored == file_hash(text)
 
 
-def import_source_of(text: str) -> str | None:
-    """The `import_source` of a Markdown file's front matter, or None."""
+def import_source_of(text: str, key: str = "import_source") -> str | None:
+    """The `import_source` (or another importer key) of a Markdown file's front matter, or None."""
     front = _front_matter_text(text)
-    if front is None or "import_source:" not in front:
+    if front is None or f"{key}:" not in front:
         return None
     try:
         data = safe_yaml.load(front)
     except yaml.YAMLError:
         return None
-    value = data.get("import_source") if isinstance(data, dict) else None
+    value = data.get(key) if isinstance(data, dict) else None
     return str(value) if value else None
 
 
@@ -145,6 +145,8 @@ def render(item: ImportedItem, *, lang: str, slug: str, zone: ZoneInfo,
     if item.meta:
         meta["meta"] = _plain(item.meta)
     meta["import_source"] = item.source_ref
+    if item.earlier_refs:
+        meta["import_origin"] = item.earlier_refs[0]
     front = yaml.dump(meta, allow_unicode=True, sort_keys=False, width=1_000_000,
                       default_flow_style=False)
     body = item.body.strip("\n")
@@ -194,13 +196,16 @@ def save_items(items: Iterable[ImportedItem], config: Config, *, lang: str | Non
     result = SaveResult()
     zone = ZoneInfo(config.timezone)
     content = config.content_dir
-    owners = _existing_sources(content)
+    owners, origins = _existing_sources(content)
     by_source = {}
     for rel, source in sorted(owners.items()):
         by_source.setdefault(source, rel)
+    for rel, origin in sorted(origins.items()):
+        by_source.setdefault(origin, rel)
 
     planned: list[_Planned] = []
     seen: dict[str, str] = {}
+    renamed: set[str] = set()
     for item in items:
         if item.source_ref in seen:
             # Real exports repeat ids and links; both items are kept, the later one under an
@@ -211,6 +216,7 @@ def save_items(items: Iterable[ImportedItem], config: Config, *, lang: str | Non
                 f"same identity as {seen[item.source_ref]} ({item.source_ref}); imported as {distinct}",
                 "check that the two really are different posts"))
             item = replace(item, source_ref=distinct)
+            renamed.add(distinct)
         plan = _plan(item, config, lang, force_lang, result)
         if plan is not None:
             seen[plan.item.source_ref] = item.origin
@@ -218,10 +224,15 @@ def save_items(items: Iterable[ImportedItem], config: Config, *, lang: str | Non
 
     claimed: dict[str, str] = {}
     chosen: list[tuple[_Planned, str]] = []
+    # The build's own list pages; a page slugged "tags" must not take their place.
+    reserved = {expand_permalink("/" + "/".join([code, *extra]) + "/", {}).casefold()
+                for code in config.language_codes for extra in ((), ("tags",), ("archive",), ("authors",),
+                                                                 ("search",))}
     planned.sort(key=lambda p: (p.folder, p.base_slug, p.item.source_ref))
     for plan in planned:
         item = plan.item
-        rel = _choose_path(plan, by_source, owners, claimed, content)
+        rel = _choose_path(plan, by_source, owners, claimed, content,
+                           lambda candidate, plan=plan: _new_url(plan, candidate, config).casefold() in reserved)
         if rel is None:
             result.skipped.append(Problem("error", item.origin, None,
                                           "the target path would leave the content folder",
@@ -229,7 +240,8 @@ def save_items(items: Iterable[ImportedItem], config: Config, *, lang: str | Non
             continue
         claimed[rel] = item.source_ref
         chosen.append((plan, rel))
-    chosen.sort(key=lambda pair: (pair[0].item.origin, pair[0].item.source_ref))
+    # An old URL belongs first to the item that kept its own identity, then in source order.
+    chosen.sort(key=lambda pair: (pair[0].item.source_ref in renamed, pair[0].item.origin, pair[0].item.source_ref))
 
     new_urls = {_new_url(plan, rel, config).casefold(): rel for plan, rel in chosen}
     alias_owner: dict[str, str] = {}
@@ -258,7 +270,7 @@ def save_items(items: Iterable[ImportedItem], config: Config, *, lang: str | Non
         alias_lists[rel] = tuple(kept)
         for path in [*aliases, *_query_urls(item)]:
             old_paths.setdefault(path, rel)
-        for url in _query_urls(item):
+        for url in _query_urls(item) if not item.draft else ():
             redirects.append((url, _new_url(plan, rel, config)))
     hosts = _own_hosts(item for item, _ in ((p.item, r) for p, r in chosen))
     empty: list[str] = []
@@ -273,7 +285,7 @@ def save_items(items: Iterable[ImportedItem], config: Config, *, lang: str | Non
                 "delete the older file if it is no longer wanted"))
         if not item.body.strip():
             empty.append(item.origin)
-        body, image = media.place(item, config.static_dir, dry_run, result)
+        body, image = media.place(item, content, dry_run, result)
         body = media.rewrite_links(body, rel, old_paths, hosts)
         item = replace(item, body=body, image=image)
         slug = Path(rel).stem
@@ -311,7 +323,7 @@ def save_items(items: Iterable[ImportedItem], config: Config, *, lang: str | Non
             + ", ".join(empty[:10]) + (f", and {len(empty) - 10} more" if len(empty) > 10 else ""),
             "write their text, or delete the files that are not wanted"))
     if redirects:
-        media.write_redirects(config.static_dir / "_redirects", redirects, dry_run, result)
+        media.write_redirects(content / "_redirects", redirects, dry_run, result)
     return result
 
 
@@ -396,19 +408,20 @@ def _site_lang(declared: str | None, config: Config) -> str | None:
 
 
 def _choose_path(plan: _Planned, by_source: dict[str, str], owners: dict[str, str | None],
-                 claimed: dict[str, str], content: Path) -> str | None:
+                 claimed: dict[str, str], content: Path, is_reserved: Callable[[str], bool]) -> str | None:
     """Relative path under content/ for the item: its earlier file, or the first free slug."""
     folder = "/".join(plan.folder)
     earlier = by_source.get(plan.item.source_ref) or _earlier_file(plan.item, by_source)
     if earlier is not None and earlier.rsplit("/", 1)[0] == folder and earlier not in claimed:
         return earlier if _inside(content, earlier) else None
+    mine = {by_source[ref] for ref in plan.item.earlier_refs if ref in by_source}
     number = 1
     while True:
         slug = plan.base_slug if number == 1 else f"{plan.base_slug}-{number}"
         rel = f"{folder}/{slug}.md"
         owner = owners.get(rel, "")
-        taken = rel in claimed or (rel in owners and owner is not None and owner != plan.item.source_ref
-                                   and owner not in plan.item.earlier_refs)
+        taken = rel in claimed or is_reserved(rel) or (
+            rel in owners and owner is not None and owner != plan.item.source_ref and rel not in mine)
         if not taken:
             return rel if _inside(content, rel) else None
         number += 1
@@ -423,17 +436,23 @@ def _inside(content: Path, rel: str) -> bool:
     return target.is_relative_to(root) and target != root
 
 
-def _existing_sources(content: Path) -> dict[str, str | None]:
-    """Every Markdown file under content/ (relative path) -> its import_source, or None."""
+def _existing_sources(content: Path) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Every Markdown file under content/ (relative path) -> its import_source, or None; and
+    the files that carry an `import_origin` (the source file an item came from) -> that origin."""
     owners: dict[str, str | None] = {}
+    origins: dict[str, str] = {}
     if not content.is_dir():
-        return owners
+        return owners, origins
     for path in sorted(content.rglob("*.md")):
         if path.is_symlink() or not path.is_file():
             continue
         text = _read(path)
-        owners[path.relative_to(content).as_posix()] = import_source_of(text) if text else None
-    return owners
+        rel = path.relative_to(content).as_posix()
+        owners[rel] = import_source_of(text) if text else None
+        origin = import_source_of(text, "import_origin") if text and "import_origin:" in text else None
+        if origin:
+            origins[rel] = origin
+    return owners, origins
 
 
 def _read(path: Path) -> str | None:

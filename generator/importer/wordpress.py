@@ -16,7 +16,7 @@ from html import escape, unescape
 from html.entities import name2codepoint
 from pathlib import Path
 from types import MappingProxyType
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from generator.errors import Problem
 from generator.importer import (
@@ -63,6 +63,7 @@ def parse_wxr(text: str, origin: str) -> Parsed:
     skips: list[Problem] = []
     attachments: list[str] = []
     ignored: dict[str, int] = {}
+    left: list[tuple[str, str]] = []
     for node in channel.findall("item"):
         kind = _wp_text(node, "post_type") or "post"
         status = _wp_text(node, "status") or "publish"
@@ -79,11 +80,13 @@ def parse_wxr(text: str, origin: str) -> Parsed:
             skips.append(skipped(name, f"{kind} with status {status!r} is not imported"))
             continue
         item, item_notes = _item(node, name, kind, status, authors, language)
-        notes.extend(warning(name, note) for note in item_notes)
+        notes.extend(warning(name, note) for note in item_notes if not note.startswith("\0"))
+        left.extend((f"WordPress shortcode [{note[1:]}]", name) for note in item_notes if note.startswith("\0"))
         items.append(item)
     for kind, count in sorted(ignored.items()):
         notes.append(warning(origin, f"ignored {count} item(s) of type {kind!r}"))
-    return Parsed(items=tuple(items), warnings=tuple(notes), skipped=tuple(skips), attachments=tuple(attachments))
+    return Parsed(items=tuple(items), warnings=tuple(notes), skipped=tuple(skips), attachments=tuple(attachments),
+                  leftovers=tuple(left))
 
 
 def _item(node: ET.Element, name: str, kind: str, status: str, authors: dict[str, str],
@@ -94,7 +97,7 @@ def _item(node: ET.Element, name: str, kind: str, status: str, authors: dict[str
     if date is None:
         date = _rfc822(node.findtext("pubDate"))
     html, leftovers = shortcodes_to_html(_namespaced_text(node, _CONTENT_NS, "encoded"))
-    notes.extend(f"WordPress shortcode left as text: {code}" for code in leftovers)
+    notes.extend(f"\0{code}" for code in leftovers)
     excerpt = _namespaced_text(node, "/excerpt/", "encoded")
     tags: list[str] = []
     for category in node.findall("category"):
@@ -109,7 +112,11 @@ def _item(node: ET.Element, name: str, kind: str, status: str, authors: dict[str
     author = authors.get(login, login)
     link = (node.findtext("link") or "").strip()
     alias, why = url_alias(link)
-    if why:
+    parts = urlsplit(link)
+    if parts.query:
+        # "?p=12": no file can answer it; the writer gives it a line in _redirects.
+        alias = (parts.path or "/") + "?" + parts.query
+    elif why:
         notes.append(why)
     post_id = _wp_text(node, "post_id")
     item = ImportedItem(
@@ -230,7 +237,7 @@ def shortcodes_to_html(text: str) -> tuple[str, list[str]]:
         if name == "youtube":
             url = escape((attrs.get("id") or inner or match["attrs"] or "").strip())
             return f'<a href="{url}">{url}</a>'
-        leftovers.append(match.group(0)[:80])
+        leftovers.append(name)
         return f"<code>{escape(match.group(0), quote=False)}</code>"
 
     return _SHORTCODE.sub(replace, text), leftovers
