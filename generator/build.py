@@ -19,8 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from generator import active_content, feeds, search, sitemap, sources, write
 from generator import cache as page_cache
-from generator import feeds, search, sitemap, sources, write
 from generator.assemble import assemble
 from generator.config import Config
 from generator.errors import ContentError, Problem, Report, sort_problems
@@ -71,6 +71,7 @@ def _build(config: Config, options: Options) -> BuildResult:
         static, static_problems = sources.static_layers(
             [d / "static" for d in reversed(theme_dirs(config))] + [config.static_dir])
         report.extend(found.problems + static_problems)
+        report.extend(active_content.check_assets(found.assets, sanitize=config.sanitize, checking=options.check_only))
         places = write.places_for(config.output_dir, config.cache_dir) if writing else None
         output, recorded = NO_BUILD, {}
         if places is not None:

@@ -11,6 +11,7 @@ well-formed XML carrying the payloads as text.
 from __future__ import annotations
 
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -308,3 +309,63 @@ def test_without_sanitize_trusted_raw_html_is_kept(tmp_path: Path, make_site) ->
     build(load_config(site), Options(use_cache=False))
     html = (site / "output/en/2011/03/raw/index.html").read_text(encoding="utf-8")
     assert '<div class="map">kept</div>' in html
+
+
+# --- active content in files copied from content/ ------------------------------------------------------
+
+ACTIVE_ASSETS = {
+    "content/en/img/chart.svg": '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    "content/en/img/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>',
+    "content/en/img/link.svg": ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+                                '<a xlink:href="java&#x09;script:alert(1)"><text>x</text></a></svg>'),
+    "content/en/img/anim.svg": ('<svg xmlns="http://www.w3.org/2000/svg"><a><animate attributeName="href" '
+                                'values="javascript:alert(1)"/><text>x</text></a></svg>'),
+    "content/en/old/page.html": "<html><body><p>Old page</p><img src=x onerror=alert(1)></body></html>",
+    "content/en/old/frame.htm": "<p>x</p><iframe src='https://evil.example/'></iframe>",
+}
+PLAIN_ASSETS = {
+    "content/en/img/plain.svg": '<svg xmlns="http://www.w3.org/2000/svg"><rect width="4" height="4"/></svg>',
+    "content/en/old/plain.html": "<html><body><p>Old page, no script</p></body></html>",
+}
+
+
+def test_with_sanitize_svg_and_html_files_that_can_run_script_are_refused(tmp_path: Path, make_site) -> None:
+    site = make_site({"config.yaml": BASIC_CONFIG + "sanitize: true\n",
+                      "content/en/a.md": article("A", "2011-01-01"), **PLAIN_ASSETS})
+    build(load_config(site), Options(use_cache=False))
+    before = sorted(p.relative_to(site / "output").as_posix() for p in (site / "output").rglob("*"))
+    for rel, text in ACTIVE_ASSETS.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(text)
+
+    from generator.errors import VestkaError
+
+    with pytest.raises(VestkaError) as info:
+        build(load_config(site), Options(use_cache=False))
+
+    refused = {p.file: p.message for p in info.value.problems if p.severity == "error"}
+    assert sorted(refused) == sorted(ACTIVE_ASSETS)
+    assert "<script>" in refused["content/en/img/chart.svg"]
+    assert "'onload'" in refused["content/en/img/logo.svg"]
+    assert "'xlink:href'" in refused["content/en/img/link.svg"]
+    assert "'values'" in refused["content/en/img/anim.svg"]
+    assert "'onerror'" in refused["content/en/old/page.html"]
+    assert "<iframe>" in refused["content/en/old/frame.htm"]
+    assert sorted(p.relative_to(site / "output").as_posix() for p in (site / "output").rglob("*")) == before
+    assert (site / "output/en/img/plain.svg").is_file() and (site / "output/en/old/plain.html").is_file()
+
+
+def test_without_sanitize_check_warns_about_active_content_in_assets(tmp_path: Path, make_site) -> None:
+    import subprocess
+    import sys
+
+    site = make_site({"content/en/a.md": article("A", "2011-01-01"), **ACTIVE_ASSETS, **PLAIN_ASSETS})
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-m", "generator", "check", "--site", str(site)], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+    assert proc.returncode == 0, proc.stderr
+    for rel in ACTIVE_ASSETS:
+        assert f"{rel}: warning: holds " in proc.stderr, proc.stderr
+    assert "plain.svg" not in proc.stderr and "plain.html" not in proc.stderr
+    assert "sanitize: true" in proc.stderr
