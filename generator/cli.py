@@ -100,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force-lang", metavar="L", help="language of every item, overriding what the source declares")
     p.add_argument("--section", metavar="NAME",
                    help="import only this section of a Hugo or Jekyll site (a folder name or path)")
+    p.add_argument("--fetch-media", action="store_true",
+                   help="download remote images and files the items use into content/media/ (cached; "
+                        "otherwise nothing is requested from other hosts)")
     p.add_argument("--dry-run", action="store_true", help="write nothing; print what would be written")
     p.add_argument("--force", action="store_true", help="overwrite files edited by hand since their import")
     p.set_defaults(run=cmd_import)
@@ -197,7 +200,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     config = _config(args)
     progress = _Progress(sys.stderr)
     report = run_import(args.format, list(args.sources), config, lang=args.lang, force_lang=args.force_lang,
-                        section=args.section, dry_run=args.dry_run,
+                        section=args.section, fetch_media=args.fetch_media, dry_run=args.dry_run,
                         force=args.force, progress=lambda done, total: progress("import", done, total))
     progress.done()
     for line in report.summary_lines():

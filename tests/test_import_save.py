@@ -234,3 +234,86 @@ def test_reimport_after_urls_txt_appears_or_changes_updates_the_same_file(tmp_pa
     assert third.written == [("content/en/2011/title-a.md", "https://ex.org/en/news/7")]
     assert sorted(p.name for p in (tmp_path / "content/en/2011").iterdir()) == ["title-a.md"]
     assert front(tmp_path / "content/en/2011/title-a.md")["aliases"] == ["/en/news/7"]
+
+
+# --- --fetch-media, against a real HTTP server on 127.0.0.1 ------------------------------------------
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+@pytest.fixture
+def media_server():
+    import http.server  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            hits.append(self.path)
+            if self.path == "/slow.png":
+                time.sleep(1.5)
+            answers = {"/a.png": ("image/png", PNG), "/slow.png": ("image/png", PNG),
+                       "/big.pdf": ("application/pdf", b"%PDF" + b"x" * 5000),
+                       "/page.jpg": ("text/html", b"<html>not a picture</html>")}
+            if self.path not in answers:
+                self.send_error(404)
+                return
+            kind, body = answers[self.path]
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    server.shutdown()
+    server.server_close()
+
+
+def test_fetch_media_downloads_checks_and_caches(tmp_path: Path, media_server) -> None:
+    from generator.importer.fetch import fetch_remote_media  # noqa: PLC0415
+
+    base, hits = media_server
+    body = "".join(f"![{name}]({base}/{name}) " for name in ("a.png", "slow.png", "big.pdf", "page.jpg", "gone.png"))
+    items = [item("https://ex.org/a", body=body, image=f"{base}/a.png")]
+    cache = tmp_path / "cache"
+    fetched, notes = fetch_remote_media(items, cache, timeout=0.5, max_bytes=1000)
+    assert [ref for ref, _, _ in fetched[0].media] == [f"{base}/a.png"]
+    host = base.removeprefix("http://").replace(":", "_")
+    assert fetched[0].media[0][2] == f"/media/{host}/a.png"
+    reasons = sorted(n.message.split(" not fetched: ")[1] for n in notes)
+    assert reasons[0].startswith("5004 bytes is more than the limit")
+    assert reasons[1].startswith("cannot be fetched") and "timed out" in reasons[1]
+    assert reasons[2] == "content type 'text/html' is not a picture, sound, video or document"
+    assert reasons[3] == "the server answered 404 Not Found"
+    # A second run asks the server nothing for what is cached.
+    before = list(hits)
+    again, _ = fetch_remote_media(items, cache, timeout=0.5, max_bytes=1000)
+    assert again[0].media == fetched[0].media
+    assert "/a.png" not in hits[len(before):]
+
+
+def test_import_with_fetch_media_writes_the_file_and_rewrites_links(tmp_path: Path, media_server) -> None:
+    base, _ = media_server
+    config = site(tmp_path)
+    source = dumps(tmp_path, {"a.txt": f"Title A\n\n2011 2011-03-14T16:32:26+0200 1970-01-01T03:00:00+0300 en "
+                                       f"{base}/a.png\n\nBody.\n"})
+    report = run_import("dump", [source], config, fetch_media=True)
+    host = base.removeprefix("http://").replace(":", "_")
+    assert report.media == [f"/media/{host}/a.png"]
+    assert (tmp_path / f"content/media/{host}/a.png").read_bytes() == PNG
+    assert front(tmp_path / "content/en/2011/title-a.md")["image"] == f"/media/{host}/a.png"
+    offline = run_import("dump", [source], config)
+    assert offline.media == [] and front(tmp_path / "content/en/2011/title-a.md")["image"] == f"{base}/a.png"
