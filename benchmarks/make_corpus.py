@@ -54,7 +54,8 @@ languages:
   - {code: en, name: English}
 per_page: 20
 latest_news: 10
-search: false
+# The default configuration: search on (benchmarks/run.py --tools vestka-nosearch measures it off).
+search: true
 # The same URLs as the Hugo and Pelican twins (and as the corpus's own internal links).
 slugs: unicode
 permalinks:

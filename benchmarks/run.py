@@ -63,7 +63,7 @@ HERE = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
 SCENARIOS = ("cold", "noop", "edit", "add")
 SCENARIO_LABELS = {"cold": "cold", "noop": "no-op", "edit": "edit", "add": "add"}
-TOOL_NAMES = ("vestka", "hugo", "pelican", "pelican-cache")
+TOOL_NAMES = ("vestka", "vestka-nosearch", "hugo", "pelican", "pelican-cache")
 CORPUS_TIMEOUT = 3600.0
 
 
@@ -212,6 +212,18 @@ class Vestka(Tool):
         return [out, site / ".vestka-cache"]
 
 
+class VestkaNoSearch(Vestka):
+    """Vestka with `search: false`: a labelled comparison row, never the headline (search is on by default)."""
+
+    name = "vestka-nosearch"
+
+    def prepare(self, site: Path) -> None:
+        config = site / "config.yaml"
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("search: true", "search: false") if "search: true" in text
+                          else text + "search: false\n", encoding="utf-8")
+
+
 class Hugo(Tool):
     name = "hugo"
 
@@ -277,6 +289,7 @@ def make_tools(names: list[str], vestka_cmd: str | None, hugo_cmd: str | None) -
     pelican = [sys.executable, str(HERE / "pelican-site" / "build.py")]
     factories = {
         "vestka": lambda: Vestka(shlex.split(vestka_cmd) if vestka_cmd else venv_or_path("vestka")),
+        "vestka-nosearch": lambda: VestkaNoSearch(shlex.split(vestka_cmd) if vestka_cmd else venv_or_path("vestka")),
         "hugo": lambda: Hugo(shlex.split(hugo_cmd) if hugo_cmd else venv_or_path("hugo")),
         "pelican": lambda: Pelican(pelican),
         "pelican-cache": lambda: PelicanCached(pelican),

@@ -81,11 +81,16 @@ def index_files(site: Site, bodies: dict[str, RenderedBody], config: Config, str
     if not config.search:
         return []
     folder = config.cache_dir / "search" if cache else None
-    fingerprint = hashlib.sha256(f"{code_fingerprint()}|{config.sanitize}|{_FORMAT}".encode()).hexdigest()[:20]
+    fingerprint = index_fingerprint(config)
     out: list[OutputFile] = []
     for code in config.language_codes:
         out += _LanguageIndex(code, site, bodies, config, strings, folder, fingerprint).files()
     return out
+
+
+def index_fingerprint(config: Config) -> str:
+    """What the cached analyses and index files depend on beyond each article's text."""
+    return hashlib.sha256(f"{code_fingerprint()}|{config.sanitize}|{_FORMAT}".encode()).hexdigest()[:20]
 
 
 def index_folder(lang: str) -> str:

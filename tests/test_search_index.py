@@ -1,0 +1,110 @@
+"""The search index files: their format, and the incremental update an edit takes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import BASIC_CONFIG, article
+
+from generator.build import Options, build
+from generator.cache import load_blob
+from generator.config import load_config
+from generator.search import analyse, codec, doc_ids, index_fingerprint, plain_text, term_shard
+from generator.search.text import terms
+
+CONFIG = BASIC_CONFIG.replace("search: false", "search: true")
+
+
+def site_files(n: int = 12) -> dict[str, str]:
+    files = {"config.yaml": CONFIG}
+    for i in range(n):
+        files[f"content/be/2020/a{i}.md"] = article(
+            f"Навіна {i}", f"2020-01-{i + 1:02d}T10:00:00+03:00",
+            f"Суд над актывістам {i}. Палітвязні пішуць лісты. Слова{i} адно.", tags=["Суды"])
+        files[f"content/en/2020/a{i}.md"] = article(f"News {i}", f"2020-01-{i + 1:02d}T10:00:00+03:00",
+                                                    f"Court hearing {i}; word{i}.")
+    return files
+
+
+def index_tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and "/search/index/" in p.as_posix()}
+
+
+def how(config: object, lang: str) -> str:
+    """Which way the last build updated `lang`'s index: "patched", "rebuilt" or "unchanged"."""
+    data, _ = load_blob(config.cache_dir / "search" / f"state-{lang}.bin", index_fingerprint(config))
+    assert data is not None
+    return data["how"]
+
+
+def test_postings_round_trip_and_need_no_escaping() -> None:
+    postings = [(0, 1), (5, 31), (1 << 20, 16), (0xFFFFFFFF, 7)]
+    text = codec.encode_postings(postings)
+    assert codec.decode_postings(text) == postings
+    assert set(text) <= set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_")
+    data = codec.script("t", 3, {"x": "a</script>\u2028"})
+    assert b"</script" not in data and codec.read_script(data) == {"x": "a</script>\u2028"}
+
+
+def test_ids_are_stable_while_the_archive_grows_and_collisions_are_resolved_by_path() -> None:
+    first = doc_ids([f"content/en/{n}.md" for n in range(100)])
+    grown = doc_ids([f"content/en/{n}.md" for n in range(200)])
+    assert all(grown[s] == i for s, i in first.items())
+    assert len(set(grown.values())) == 200
+
+
+def test_title_words_weigh_more_and_markup_is_not_text() -> None:
+    assert plain_text("<p>Pal<em>i</em>tviazni <script>x()</script>&amp; co</p><p>next</p>") == "Palitviazni & co next"
+    page = type("P", (), {"title": "Суд", "tags": ("Вязні",), "summary": "", "lang": "be"})()
+    body = type("B", (), {"html": "<p>" + "суд " * 3 + "палітвязні</p>"})()
+    weights = dict(analyse(page, body)[0])
+    assert weights["суд"] > weights["вязн"] >= 16 > weights[terms("палітвязні", "be")[0]] >= 1
+
+
+def test_an_edit_patches_only_the_shards_of_its_terms(make_site: Callable[..., Path], tmp_path: Path) -> None:
+    site = make_site(site_files())
+    config = load_config(site)
+    build(config, Options())
+    before = index_tree(config.output_dir)
+    inodes = {rel: (config.output_dir / rel).stat().st_ino for rel in before}
+    edited = site / "content/be/2020/a3.md"
+    edited.write_text(article("Навіна 3", "2020-01-04T10:00:00+03:00", "Новы тэкст пра выбары і назіральнікаў.",
+                              tags=["Суды"]), encoding="utf-8")
+    build(config, Options())
+    assert how(config, "be") == "patched"
+    after = index_tree(config.output_dir)
+    changed = {rel for rel in after if before.get(rel) != after[rel]} | (before.keys() - after.keys())
+    shards = {f"be/search/index/t/{term_shard(t)}.js" for t in terms("Новы тэкст пра выбары назіральнікаў", "be")}
+    shards |= {f"be/search/index/t/{term_shard(t)}.js" for t in terms("Суд над актывістам 3. Палітвязні пішуць лісты. Слова3 адно.", "be")}
+    doc = doc_ids([f"content/be/2020/a{i}.md" for i in range(12)])["content/be/2020/a3.md"]
+    assert changed and changed <= shards | {f"be/search/index/d/{doc >> 20}.js"}
+    assert not any(rel.startswith("en/") for rel in changed)
+    # Files whose bytes did not change were not written again.
+    assert all((config.output_dir / rel).stat().st_ino == inodes[rel] for rel in after if rel not in changed)
+    clean = dataclasses.replace(config, output_override=tmp_path / "clean")
+    build(clean, Options(use_cache=False))
+    assert index_tree(tmp_path / "clean") == after
+    # The edited words are found where search.js looks for them.
+    term = terms("назіральнікаў", "be")[0]
+    shard = codec.read_script(after[f"be/search/index/t/{term_shard(term)}.js"])
+    assert term in shard and len(codec.decode_postings(shard[term])) == 1
+    old = terms("актывістам", "be")[0]
+    shard = codec.read_script(after[f"be/search/index/t/{term_shard(old)}.js"])
+    assert len(codec.decode_postings(shard[old])) == 11
+
+
+def test_a_damaged_index_cache_is_rebuilt(make_site: Callable[..., Path], tmp_path: Path) -> None:
+    site = make_site(site_files(4))
+    config = load_config(site)
+    build(config, Options())
+    for shard in (config.cache_dir / "search" / "files" / "be" / "t").glob("*.js"):
+        shard.write_bytes(b"garbage")
+    (site / "content/be/2020/a1.md").write_text(article("Навіна 1", "2020-01-02", "Суд зноў."), encoding="utf-8")
+    build(config, Options())
+    assert how(config, "be") == "rebuilt"
+    clean = dataclasses.replace(config, output_override=tmp_path / "clean")
+    build(clean, Options(use_cache=False))
+    assert index_tree(config.output_dir) == index_tree(tmp_path / "clean")
