@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from generator import active_content, feeds, search, sitemap, sources, write
+from generator import active_content, brand, feeds, search, sitemap, sources, write
 from generator import cache as page_cache
 from generator.assemble import assemble
 from generator.config import Config
@@ -102,6 +102,7 @@ def _build(config: Config, options: Options) -> BuildResult:
         gc.freeze()
         bodies = {source: bodies[source] for source in site.pages}  # drafts and future pages left out
         report.extend(check_links(site, bodies, found, static))
+        report.extend(brand.check_links(config, site, static))
         del pages
     if report.errors:
         raise ContentError(_count_line(report.errors), report.problems)
@@ -126,6 +127,7 @@ def _build(config: Config, options: Options) -> BuildResult:
         feed_files = feeds.render_feeds(site, bodies, config, plans, reuse_feed)
         outputs += sitemap.render_sitemap(site, config, memo=state.sitemap_memo)
         outputs += search.index_files(site, bodies, config, strings, cache=options.use_cache) if writing else []
+        outputs += brand.stylesheet(config)
         outputs += [OutputFile(f"{a.rel_path}", copy_from=a.path, sources=(f"content/{a.rel_path}",))
                     for a in found.assets]
         outputs += [OutputFile(f"static/{rel}", copy_from=f.path, sources=(_static_source(f, config),))

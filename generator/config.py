@@ -10,7 +10,7 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from generator import __version__, safe_yaml
+from generator import __version__, colours, safe_yaml
 from generator.errors import ConfigError, Problem
 
 CONFIG_NAME = "config.yaml"
@@ -96,6 +96,38 @@ class ServeConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class Brand:
+    """How the default theme shows the organisation: logo, icon and accent colours."""
+
+    #: Logo image, a path inside the site's static/ folder ("logo.svg"); shown in the header.
+    logo: str = ""
+    #: Show the site title beside the logo (for a logo without the name in it).
+    show_title: bool = False
+    #: Browser tab icon, a path inside static/ (.svg, .png or .ico).
+    favicon: str = ""
+    #: Colour of links, buttons and the focus ring ("#rrggbb"); at least 4.5:1 against the light page.
+    accent: str = ""
+    #: The same in dark mode; at least 4.5:1 against the dark page. Derived from `accent` when empty.
+    accent_dark: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MenuItem:
+    """One header menu entry: a site path ("/en/about/") or a full URL."""
+
+    title: str
+    url: str
+    #: Line of the entry in config.yaml, for later warnings (not part of what pages show).
+    line: int | None = field(default=None, compare=False)
+
+
+#: Longest footer text, in characters: it is printed on every page.
+FOOTER_LIMIT = 2000
+LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".webp", ".gif", ".avif")
+FAVICON_SUFFIXES = (".svg", ".png", ".ico")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole validated configuration of one site."""
 
@@ -145,6 +177,12 @@ class Config:
     ignore: tuple[str, ...] = ()
     #: Free mapping handed to templates as `site.params`.
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: Logo, icon and accent colours of the default theme.
+    brand: Brand = Brand()
+    #: Header menu entries per language code.
+    menu: Mapping[str, tuple[MenuItem, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    #: Footer text (short Markdown) per language code.
+    footer: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     importer: ImporterConfig = ImporterConfig()
     #: Named deploy targets; the first is the default.
     deploy: tuple[DeployTarget, ...] = ()
@@ -192,8 +230,8 @@ class Config:
 
 
 def _plain(value: Any) -> Any:
-    if hasattr(value, "__dataclass_fields__"):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if hasattr(value, "__dataclass_fields__"):  # fields left out of comparison show on no page
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.compare}
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -222,11 +260,18 @@ def load_config(site_dir: Path) -> Config:
         raise ConfigError("config.yaml is not valid", [
             Problem("error", CONFIG_NAME, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})",
                     "save the file as UTF-8")]) from None
-    return parse_config(text, site_dir)
+    config = parse_config(text, site_dir, static_file_exists=lambda rel, theme: any(
+        (folder / rel).is_file() for folder in (site_dir / "static", site_dir / "themes" / theme / "static")))
+    return config
 
 
-def parse_config(text: str, site_dir: Path) -> Config:
-    """Validate config text (pure: no file access); raise ConfigError listing every problem."""
+def parse_config(text: str, site_dir: Path,
+                 static_file_exists: Callable[[str, str], bool] | None = None) -> Config:
+    """Validate config text; raise ConfigError listing every problem.
+
+    Pure (no file access) unless `static_file_exists(path inside static/, theme)` is given,
+    which then checks that the files the config names are there.
+    """
     try:
         safe_yaml.check_limits(text)  # before compose, which recurses once per level
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -246,6 +291,12 @@ def parse_config(text: str, site_dir: Path) -> Config:
         checker.error((), "the file must be a mapping of keys to values", "write lines like 'title: My archive'")
         raise ConfigError("config.yaml is not valid", checker.problems)
     config = _build(raw, checker, Path(site_dir))
+    if static_file_exists is not None:
+        for key in ("logo", "favicon"):
+            name = getattr(config.brand, key)
+            if name and not static_file_exists(name, config.theme):
+                checker.error(("brand", key), f"brand.{key}: there is no file static/{name} in the site",
+                              f"put the file into the site's static/ folder, or correct the name")
     if checker.problems:
         raise ConfigError("config.yaml is not valid", checker.problems)
     return config
@@ -412,6 +463,9 @@ def _build(raw: dict[str, Any], c: _Checker, site_dir: Path) -> Config:
         max_file_size_mb=c.int_in(raw, "max_file_size_mb", d.max_file_size_mb, 1, 4096),
         ignore=c.str_list(raw, "ignore"),
         params=MappingProxyType(params),
+        brand=_brand(raw, c),
+        menu=_menu(raw, c, codes),
+        footer=_footer(raw, c, codes),
         importer=_importer(raw, c),
         deploy=_deploy(raw, c),
         serve=_serve(raw, c),
@@ -528,3 +582,127 @@ def _serve(raw: dict[str, Any], c: _Checker) -> ServeConfig:
     d = ServeConfig()
     return ServeConfig(host=c.typed(value, "host", str, d.host, ("serve",)),
                        port=c.int_in(value, "port", d.port, 1, 65535, ("serve",)))
+
+
+def _brand(raw: dict[str, Any], c: _Checker) -> Brand:
+    value = c.typed(raw, "brand", dict, {})
+    c.unknown_keys(value, [f.name for f in fields(Brand)], ("brand",))
+    path = ("brand",)
+    files = {}
+    for key, suffixes in (("logo", LOGO_SUFFIXES), ("favicon", FAVICON_SUFFIXES)):
+        name = c.typed(value, key, str, "", path).strip().removeprefix("/").removeprefix("static/")
+        parts = name.split("/")
+        if name and (".." in parts or "\\" in name or ":" in name or "" in parts):
+            c.error((*path, key), f"brand.{key} must be a file inside static/, not {name!r}",
+                    f"for example: {key}: {'logo.svg' if key == 'logo' else 'favicon.svg'}")
+            name = ""
+        elif name and not name.lower().endswith(suffixes):
+            c.error((*path, key), f"brand.{key} must be an image file ({', '.join(suffixes)}), not {name!r}")
+            name = ""
+        files[key] = name
+    accents = {}
+    for key, background, where in (("accent", colours.LIGHT_BACKGROUND, "light"),
+                                   ("accent_dark", colours.DARK_BACKGROUND, "dark")):
+        text = c.typed(value, key, str, "", path)
+        colour = colours.normalize(text) if text else ""
+        if colour is None:
+            c.error((*path, key), f"brand.{key} must be a colour written #rrggbb or #rgb, not {text!r}",
+                    f"for example: {key}: '#8a1c1c' (quote it: YAML reads # as a comment)")
+            colour = ""
+        elif colour:
+            ratio = colours.contrast(colour, background)
+            if ratio < colours.AA_RATIO:
+                c.error((*path, key), f"brand.{key} {colour} has a contrast of {colours.shown_ratio(ratio)} against the "
+                        f"{where} page background {background}; WCAG AA needs at least 4.5:1 for text",
+                        f"use a {'darker' if where == 'light' else 'lighter'} shade, such as "
+                        f"{colours.nearest_passing(colour, background)}")
+                colour = ""
+        accents[key] = colour
+    return Brand(logo=files["logo"], favicon=files["favicon"],
+                 show_title=c.typed(value, "show_title", bool, False, path), **accents)
+
+
+def _per_language(raw: dict[str, Any], c: _Checker, key: str, codes: list[str]) -> dict[str, Any]:
+    """`key` as a mapping language code -> value; a value that is not a mapping is for every language."""
+    value = raw.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        return {code: (value, (key,)) for code in codes}
+    out = {}
+    for code, item in value.items():
+        if str(code) not in codes:
+            c.error((key, str(code)), f"{key}: the site has no language {code!r}", f"use one of: {', '.join(codes)}")
+            continue
+        out[str(code)] = (item, (key, str(code)))
+    return out
+
+
+_MENU_EXAMPLE = "menu: {en: [{title: About, url: /en/about/}, {title: Donate, url: 'https://example.org/donate'}]}"
+
+
+def _menu(raw: dict[str, Any], c: _Checker, codes: list[str]) -> Mapping[str, tuple[MenuItem, ...]]:
+    out: dict[str, tuple[MenuItem, ...]] = {}
+    for code, (entries, path) in _per_language(raw, c, "menu", codes).items():
+        if not isinstance(entries, list):
+            c.error(path, f"'{'.'.join(path)}' must be a list of {{title, url}} entries, not {_describe(entries)}",
+                    _MENU_EXAMPLE)
+            continue
+        items = []
+        for i, entry in enumerate(entries):
+            where = (*path, str(i))
+            if not isinstance(entry, dict):
+                c.error(where, f"each menu entry must be a mapping with title and url, not {_describe(entry)}",
+                        _MENU_EXAMPLE)
+                continue
+            c.unknown_keys(entry, ["title", "url"], where)
+            title = c.typed(entry, "title", str, "", where).strip()
+            url = c.typed(entry, "url", str, "", where).strip()
+            if not title or not url:
+                c.error(where, "a menu entry needs both a title and a url", _MENU_EXAMPLE)
+                continue
+            checked, problem = menu_url(url)
+            if problem:
+                c.error((*where, "url"), f"menu url {url!r} {problem}",
+                        "write a site path such as /en/about/ or a full URL such as https://example.org/donate")
+                continue
+            items.append(MenuItem(title, checked, c.lines.get((*where, "url")) or c.lines.get(where)))
+        out[code] = tuple(items)
+    return MappingProxyType(out)
+
+
+def menu_url(url: str) -> tuple[str, str]:
+    """(the URL as pages use it, "") or ("", why it is refused) for a menu entry's url.
+
+    A site path gets its final "/" when its last part has no file extension, so "/en/about"
+    and "/en/about/" are the same page.
+    """
+    if re.search(r"\s|[\x00-\x1f]", url):
+        return "", "must not contain spaces"
+    if url.startswith("/") and not url.startswith("//"):
+        path, sep, fragment = url.partition("#")
+        if "?" in path or ".." in path.split("/"):
+            return "", "must be a plain site path (no '?' or '..')"
+        last = path.rsplit("/", 1)[-1]
+        if last and "." not in last:
+            path += "/"
+        return path + sep + fragment, ""
+    if re.match(r"^https?://[^/\s]+", url) or re.match(r"^(mailto|tel):\S+$", url):
+        return url, ""
+    return "", "must start with / (a page of this site) or be a full http(s), mailto: or tel: URL"
+
+
+def _footer(raw: dict[str, Any], c: _Checker, codes: list[str]) -> Mapping[str, str]:
+    out = {}
+    for code, (text, path) in _per_language(raw, c, "footer", codes).items():
+        if not isinstance(text, str):
+            c.error(path, f"'{'.'.join(path)}' must be a text (Markdown), not {_describe(text)}",
+                    "write footer: {en: 'Text © 2025 Our organisation. [Contacts](/en/contacts/)'}")
+            continue
+        if len(text) > FOOTER_LIMIT:
+            c.error(path, f"'{'.'.join(path)}' is {len(text)} characters long; the footer is on every page, "
+                    f"keep it under {FOOTER_LIMIT}", "link to a page with the rest")
+            continue
+        if text.strip():
+            out[code] = text.strip()
+    return MappingProxyType(out)

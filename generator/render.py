@@ -20,6 +20,7 @@ import jinja2.bccache
 from markupsafe import Markup
 
 from generator import urls, write
+from generator.brand import BrandViews
 from generator.assemble import list_url, translations_of
 from generator.config import Config
 from generator.errors import Problem, TemplateError
@@ -171,6 +172,7 @@ class Renderer:
         self.strings = strings
         self.env = env
         self.views = Views(site, bodies, config, strings)
+        self.brand = BrandViews(config)
         self.show_drafts = show_drafts
         #: Every page of the build (set by the build from `jobs()`, shared with the workers).
         self.job_list: list[Job] = []
@@ -255,6 +257,8 @@ class Renderer:
             side = self.sidebar_key(listing.lang)
             parts += [listing.kind, listing.key, listing.title, listing.url_path, len(listing.pages),
                       [self.page_key(s) for s in chunk], self._links_key(listing.lang, listing.kind, listing.key)]
+            if listing.kind == "home":  # its sidebar shows the most used tags and the years
+                parts.append(self.views.home_sidebar(listing.lang))
         elif job.kind in ("tags", "authors", "archive"):
             kinds = {"tags": ("tag",), "authors": ("author",), "archive": ("year", "month")}[job.kind]
             parts += [[(item.title, item.url_path, len(item.pages)) for kind in kinds
@@ -445,6 +449,7 @@ class Renderer:
                 "languages": [{"code": lg.code, "name": lg.name, "url": list_url(lg.code)} for lg in self.config.languages],
                 "params": self.config.params,
                 "search": self.config.search,
+                **self.brand.site_values(lang),
             },
             "config": self.config,
             "lang": language,
@@ -459,6 +464,7 @@ class Renderer:
             "x_default": "",
             "sidebar_html": lambda: self.fragment_sidebar(lang, current, exclude, absolute_links),
             "item_html": lambda item: self.fragment_item(item, lang, current, absolute_links),
+            "footer_html": lambda: self.brand.footer(lang, url),
         }
 
     def _render_article(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
@@ -477,6 +483,7 @@ class Renderer:
             translations=self.views.translations(page),
             related=[self.views.article(s) for s in self.site.related.get(page.source, ())],
             latest_news=self.views.latest(page.lang, exclude=page.source),
+            language_links=self.views.article_language_links(page),
         )
         name = page.template or ("article.html" if page.kind == "article" else "page.html")
         return name, context, (page.source,)
@@ -504,6 +511,7 @@ class Renderer:
             pagination=self.views.pagination(listing.url_path, job.number, job.total),
             latest_news=self.views.latest(listing.lang),
             language_links=self.views.language_links(listing.lang, listing.kind, listing.key),
+            home_sidebar=self.views.home_sidebar(listing.lang) if listing.kind == "home" else None,
         )
         return "list.html", context, chunk
 
@@ -559,7 +567,7 @@ class Renderer:
     def _render_404(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
         # Servers show 404.html at any depth, so its links start from the site's base path.
         context = self.base_context(job.ref, "/", "404", absolute_links=True)
-        context.update(latest_news=self.views.latest(job.ref))
+        context.update(latest_news=self.views.latest(job.ref), language_links=self.views.language_links(job.ref, "404"))
         return "404.html", context, ()
 
     def _render_alias(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:

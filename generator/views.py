@@ -29,11 +29,15 @@ class Views:
         self._articles: dict[str, dict[str, Any]] = {}
         self._tag_urls: dict[tuple[str, str], str] = {}
         self._author_urls: dict[tuple[str, str], str] = {}
+        #: The one spelling of each tag and author that its own page shows.
+        self._names: dict[tuple[str, str, str], str] = {}
         for (lang, kind), listings in site.listings.items():
             target = self._tag_urls if kind == "tag" else self._author_urls if kind == "author" else None
             if target is not None:
                 for listing in listings:
                     target[(lang, tag_identity(listing.title))] = listing.url_path
+                    self._names[(kind, lang, tag_identity(listing.title))] = listing.title
+        self._home_sidebars: dict[str, dict[str, Any]] = {}
         self._identity = tag_identity
         self._archives: dict[tuple[str, str], frozenset[str]] = {}
 
@@ -62,8 +66,8 @@ class Views:
             "updated_iso": page.updated.isoformat() if page.updated else "",
             "updated_text": self.strings.date(page.updated, lang) if page.updated else "",
             "summary": summary,
-            "tags": [{"name": t, "url": self._tag_urls.get((lang, self._identity(t)), "")} for t in page.tags],
-            "authors": [{"name": a, "url": self._author_urls.get((lang, self._identity(a)), "")} for a in page.authors],
+            "tags": self._terms("tag", lang, page.tags, self._tag_urls),
+            "authors": self._terms("author", lang, page.authors, self._author_urls),
             "image": page.image,
             "draft": page.draft,
             "original_url": page.original_url,
@@ -72,11 +76,23 @@ class Views:
             "section": page.section,
         }
 
+    def _terms(self, kind: str, lang: str, names: tuple[str, ...], term_urls: dict[tuple[str, str], str]) -> list[dict[str, str]]:
+        """Tags or authors as their own pages spell them ("Political prisoners" even where an
+        article wrote "political prisoners"), each once."""
+        out, seen = [], set()
+        for name in names:
+            ident = self._identity(name)
+            if ident not in seen:
+                seen.add(ident)
+                out.append({"name": self._names.get((kind, lang, ident), name), "url": term_urls.get((lang, ident), "")})
+        return out
+
     def term_urls(self, page: Page) -> str:
-        """The URLs of a page's tag and author pages (what its key needs of `article`, made cheaply)."""
-        lang, identity = page.lang, self._identity
-        return ",".join([self._tag_urls.get((lang, identity(t)), "") for t in page.tags]) + ";" + ",".join(
-            [self._author_urls.get((lang, identity(a)), "") for a in page.authors])
+        """The names and URLs of a page's tags and authors as shown (what its key needs of
+        `article`, made cheaply): a tag's spelling changes with the other articles' spellings."""
+        lang = page.lang
+        return repr([self._terms("tag", lang, page.tags, self._tag_urls),
+                     self._terms("author", lang, page.authors, self._author_urls)])
 
     def latest(self, lang: str, exclude: str | None = None) -> list[dict[str, Any]]:
         """The "Latest news" of `lang`, without the page being shown."""
@@ -97,11 +113,47 @@ class Views:
 
     def language_links(self, lang: str, kind: str, key: str = "") -> list[dict[str, Any]]:
         """The same kind of list page in every language (where it exists), for the switcher."""
+        return [self._language_link(language.code, self._same_kind_url(language.code, kind, key), lang,
+                                    home=kind != "home" and language.code != lang)
+                for language in self.config.languages]
+
+    def article_language_links(self, page: Page) -> list[dict[str, Any]]:
+        """The switcher of an article: its translation in each language, else that language's home."""
+        found = {self.site.pages[s].lang: self.site.pages[s].url_path for s in translations_of(self.site, page)}
         out = []
         for language in self.config.languages:
-            url = self._same_kind_url(language.code, kind, key)
-            out.append({"lang": language.code, "name": language.name, "url": url, "current": language.code == lang})
+            code = language.code
+            if code == page.lang:
+                out.append(self._language_link(code, page.url_path, page.lang))
+            elif code in found:
+                out.append(self._language_link(code, found[code], page.lang, translation=True))
+            else:
+                out.append(self._language_link(code, list_url(code), page.lang, home=True))
         return out
+
+    def _language_link(self, code: str, url: str, lang: str, *, translation: bool = False,
+                       home: bool = False) -> dict[str, Any]:
+        """One switcher entry. `label` is the language's name, with the "(home)" mark in that
+        language when the link goes to its home page instead of the same page."""
+        name = self.config.language(code).name
+        home = home and url == list_url(code)
+        return {"lang": code, "name": name, "url": url, "current": code == lang, "translation": translation,
+                "home": home, "label": self.strings.get(code, "language_home", name=name) if home else name}
+
+    def home_sidebar(self, lang: str) -> dict[str, Any]:
+        """What the home page's sidebar shows instead of its own first items: the most used tags
+        (as many as `latest_news`) and the years of the archive."""
+        found = self._home_sidebars.get(lang)
+        if found is None:
+            tags = self.site.listings.get((lang, "tag"), ())[: self.config.latest_news]
+            years = self.site.listings.get((lang, "year"), ())
+            found = self._home_sidebars[lang] = {
+                "tags": [self.listing(item) for item in tags] if self.config.latest_news else [],
+                "years": [self.listing(item) for item in years] if self.config.latest_news else [],
+                "tags_url": list_url(lang, "tags"),
+                "archive_url": list_url(lang, "archive"),
+            }
+        return found
 
     def alternates(self, lang: str, kind: str, key: str = "") -> list[dict[str, Any]]:
         """The same page in every language that has it (for hreflang); empty when only one has it."""
