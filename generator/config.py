@@ -296,7 +296,7 @@ def parse_config(text: str, site_dir: Path,
             name = getattr(config.brand, key)
             if name and not static_file_exists(name, config.theme):
                 checker.error(("brand", key), f"brand.{key}: there is no file static/{name} in the site",
-                              f"put the file into the site's static/ folder, or correct the name")
+                              "put the file into the site's static/ folder, or correct the name")
     if checker.problems:
         raise ConfigError("config.yaml is not valid", checker.problems)
     return config

@@ -20,8 +20,8 @@ import jinja2.bccache
 from markupsafe import Markup
 
 from generator import urls, write
-from generator.brand import BrandViews
 from generator.assemble import list_url, translations_of
+from generator.brand import BrandViews
 from generator.config import Config
 from generator.errors import Problem, TemplateError
 from generator.i18n import Strings

@@ -31,6 +31,22 @@ languages:
 per_page: 20
 latest_news: 10
 theme: default
+# Your organisation's look (docs/theme.md): remove the "# " to use a setting.
+# brand:
+#   logo: logo.svg            # a file in static/, shown in the header
+#   show_title: true          # the site title beside the logo
+#   favicon: logo.svg         # the browser tab icon (.svg, .png or .ico in static/)
+#   accent: "#8a1c1c"         # links, buttons, focus ring: at least 4.5:1 against white
+#   accent_dark: "#ff9f8f"    # the same in dark mode: at least 4.5:1 against the dark page
+# menu:                       # header links per language: site paths or full URLs
+#   en:
+#     - {title: About, url: /en/about/}
+#     - {title: Donate, url: "https://example.org/donate"}
+#   be:
+#     - {title: Пра нас, url: /be/about/}
+# footer:                     # short Markdown per language, on every page
+#   en: "© 2025 Our organisation · [Contacts](/en/about/) · texts under CC BY 4.0"
+#   be: "© 2025 Наша арганізацыя · [Кантакты](/be/about/)"
 """
 
 _EXAMPLES = {

@@ -109,6 +109,12 @@ def language_nav(html: str) -> dict[str, str]:
     return {a["hreflang"]: a["href"] for a in tags_of(nav, "a") if "hreflang" in a}
 
 
+def translation_links(html: str) -> dict[str, str]:
+    """hreflang -> href of the switcher's links to translations (rel="alternate")."""
+    nav = html.split('<nav class="language-nav"', 1)[1].split("</nav>", 1)[0] if 'class="language-nav"' in html else ""
+    return {a["hreflang"]: a["href"] for a in tags_of(nav, "a") if a.get("rel") == "alternate"}
+
+
 def file_of(out: Path, page: str, href: str) -> Path:
     if href.startswith("https://example.org/"):
         rel = unquote(href.removeprefix("https://example.org/"))
@@ -129,11 +135,11 @@ def sidebar_titles(html: str) -> list[str]:
 def test_article_links_to_its_translations_by_language_name(out: Path) -> None:
     page = "en/2011/03/prize/index.html"
     html = read(out, page)
-    assert '<a href="../../../../ru/2011/03/prize/index.html" lang="ru" hreflang="ru">Русский</a>' in html
-    assert '<a href="../../../../be/2011/03/prize/index.html" lang="be" hreflang="be">Беларуская</a>' in html
+    assert '<a href="../../../../ru/2011/03/prize/index.html" lang="ru" hreflang="ru" rel="alternate">Русский</a>' in html
+    assert '<a href="../../../../be/2011/03/prize/index.html" lang="be" hreflang="be" rel="alternate">Беларуская</a>' in html
     for href in language_nav(html).values():
         assert file_of(out, page, href).is_file()
-    assert set(language_nav(html)) == {"ru", "be"}
+    assert set(language_nav(html)) == {"en", "ru", "be"}  # every language, the current one marked
 
 
 def test_article_has_hreflang_alternates_for_every_translation(out: Path) -> None:
@@ -155,17 +161,21 @@ def test_article_has_an_x_default_alternate(out: Path) -> None:
 def test_translation_key_links_across_different_file_names(out: Path) -> None:
     page = "ru/2020/08/massovye-zaderzhaniya/index.html"
     html = read(out, page)
-    assert language_nav(html) == {"en": "../../../../en/2020/08/mass-detentions/index.html"}
+    assert translation_links(html) == {"en": "../../../../en/2020/08/mass-detentions/index.html"}
     assert alternates(html)["en"] == "https://example.org/en/2020/08/mass-detentions/"
     assert "be" not in alternates(html)
     back = read(out, "en/2020/08/mass-detentions/index.html")
-    assert language_nav(back) == {"ru": "../../../../ru/2020/08/massovye-zaderzhaniya/index.html"}
+    assert translation_links(back) == {"ru": "../../../../ru/2020/08/massovye-zaderzhaniya/index.html"}
 
 
 def test_untranslated_article_has_no_translation_links(out: Path) -> None:
     html = read(out, "en/2012/05/only-english/index.html")
     assert alternates(html) == {}
-    assert language_nav(html) == {}
+    assert translation_links(html) == {}
+    # but its switcher still leads to the other languages' home pages, saying so
+    assert language_nav(html) == {"en": "../../../../en/2012/05/only-english/index.html",
+                                  "ru": "../../../../ru/index.html", "be": "../../../../be/index.html"}
+    assert ">Русский (главная)</a>" in html and ">Беларуская (галоўная)</a>" in html
 
 
 # --- list pages link to the same kind of page in the other languages --------------------------
@@ -258,7 +268,7 @@ def test_rtl_language_renders_dir_rtl(make_site: Callable[..., Path]) -> None:
         assert '<html lang="ar" dir="rtl">' in read(out, page), page
     assert '<html lang="en" dir="ltr">' in read(out, "en/2011/03/prize/index.html")
     assert alternates(read(out, "en/2011/03/prize/index.html"))["ar"] == "https://example.org/ar/2011/03/prize/"
-    assert '<a href="../../../../ar/2011/03/prize/index.html" lang="ar" hreflang="ar">العربية</a>' in read(
+    assert '<a href="../../../../ar/2011/03/prize/index.html" lang="ar" hreflang="ar" rel="alternate">العربية</a>' in read(
         out, "en/2011/03/prize/index.html")
 
 
@@ -293,7 +303,7 @@ def test_root_defaults_to_the_default_language_home(out: Path) -> None:
     ("be", ["Апошнія навіны", "Тэмы", "Архіў", "Чытаць далей"]),
 ])
 def test_ui_strings_are_translated(out: Path, lang: str, words: list[str]) -> None:
-    html = read(out, f"{lang}/index.html")
+    html = read(out, f"{lang}/2011/index.html")  # a list with the "Latest news" sidebar
     for word in words:
         assert word in html
 
@@ -302,7 +312,7 @@ def test_site_can_override_one_string(make_site: Callable[..., Path]) -> None:
     files = three_languages()
     files["i18n/be.yaml"] = "latest_news: Свежыя навіны\n"
     out = build_site_at(make_site(files))
-    html = read(out, "be/index.html")
+    html = read(out, "be/2011/index.html")
     assert '<h2 id="latest-news-heading">Свежыя навіны</h2>' in html
     assert "Тэмы" in html  # the rest of the table is still there
 
@@ -324,8 +334,8 @@ def test_missing_string_falls_back_to_english_with_a_warning_from_check(make_sit
     assert check.stdout.strip().endswith("1 warning")
     assert not (site / "output").exists()
     out = build_site_at(site)
-    assert '<p class="donate">Support our work</p>' in read(out, "be/index.html")
-    assert '<p class="donate">Поддержите нашу работу</p>' in read(out, "ru/index.html")
+    assert '<p class="donate">Support our work</p>' in read(out, "be/2011/index.html")
+    assert '<p class="donate">Поддержите нашу работу</p>' in read(out, "ru/2011/index.html")
 
 
 def test_missing_string_table_falls_back_to_english_for_a_new_language(make_site: Callable[..., Path]) -> None:
@@ -338,7 +348,7 @@ def test_missing_string_table_falls_back_to_english_for_a_new_language(make_site
     html = read(out, "pl/2011/03/prize/index.html")
     assert '<html lang="pl" dir="ltr">' in html
     assert '<time datetime="2011-03-14T12:00:00+02:00">14 marca 2011</time>' in html  # Babel still localizes dates
-    home = read(out, "pl/index.html")
+    home = read(out, "pl/2011/index.html")
     assert '<h2 id="latest-news-heading">Latest news</h2>' in home
     assert ">Read more<" in home
 

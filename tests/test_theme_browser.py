@@ -16,11 +16,14 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from theme_support import AXE_JS, LANGUAGES, build_sample, chromium, require_file, run_axe
+from theme_support import AXE_JS, LANGUAGES, REPO, build_sample, chromium, require_file, run_axe
 
 pytestmark = pytest.mark.browser
 
 ARTICLE_BUDGET = 30 * 1024
+#: An article of each language that has no translation.
+UNTRANSLATED = {"en": "2011/03/lawyer-disbarred/index.html", "ru": "2010/12/zaderzhaniya-posle-vyborov/index.html",
+                "be": "2009/09/shtrafy-za-pikety/index.html"}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
 
 
@@ -50,13 +53,17 @@ def key_pages(page: object, sample: Path, lang: str) -> dict[str, str]:
     found["article"] = _href(page, "main article.summary h2 a")
     for candidate in page.eval_on_selector_all("main article.summary h2 a", "as => as.map(a => a.href)"):
         page.goto(candidate)
-        if page.locator(".language-nav a").count() >= 1 and page.locator(".tags a").count() >= 1:
+        if page.locator(".language-nav a[rel='alternate']").count() >= 1 and page.locator(".tags a").count() >= 1:
             found["article"] = candidate
             break
     page.goto(found["article"])
     found["tag"] = _href(page, ".tags a")
     page.goto(found["archive"])
     found["month"] = _href(page, ".archive-months a")
+    # A standalone page from the header menu, and an article nobody translated.
+    page.goto(found["home"])
+    found["menu page"] = _href(page, ".site-nav .menu-item a")
+    found["untranslated"] = (sample / lang / UNTRANSLATED[lang]).as_uri()
     return found
 
 
@@ -77,7 +84,7 @@ def test_axe_finds_no_violation(sample: Path, browser: object, scheme: str) -> N
             if violations:
                 report[f"{lang} {kind} {url}"] = violations
     context.close()
-    assert visited == len(LANGUAGES) * 6
+    assert visited == len(LANGUAGES) * 8
     assert report == {}, report
 
 
@@ -147,11 +154,11 @@ def test_reader_walks_the_site_from_file(sample: Path, browser: object, javascri
     for href in page.eval_on_selector_all("main article.summary h2 a", "as => as.map(a => a.href)") + [
             root + "en/2012/12/annual-report-2012/index.html"]:
         page.goto(href)
-        if page.locator("nav.language-nav a[hreflang]").count():
+        if page.locator("nav.language-nav a[rel='alternate']").count():
             translated = href
             break
     assert translated, "no article with a translation was found"
-    other = page.locator("nav.language-nav a[hreflang]").first
+    other = page.locator("nav.language-nav a[rel='alternate']").first
     other_lang = other.get_attribute("hreflang")
     other.click()
     page.wait_for_load_state()
@@ -266,3 +273,61 @@ def test_an_article_page_weighs_under_30_kb_before_images(sample: Path, browser:
             heaviest = max(heaviest, (size, path.relative_to(sample).as_posix()))
     context.close()
     assert 0 < heaviest[0] < ARTICLE_BUDGET, heaviest
+
+
+def test_switcher_on_an_untranslated_article_leads_to_the_other_home(sample: Path, browser: object) -> None:
+    context = browser.new_context()
+    context.route(re.compile(r"^(?!file:)"), lambda route: route.abort())
+    page = context.new_page()
+    page.goto((sample / "en" / UNTRANSLATED["en"]).as_uri())
+    assert page.locator("nav.language-nav a[rel='alternate']").count() == 0  # no translation...
+    link = page.locator("nav.language-nav a[hreflang='be']")
+    assert link.inner_text() == "Беларуская (галоўная)"  # ...yet a way to the Belarusian site
+    link.click()
+    page.wait_for_load_state()
+    assert page.url == (sample / "be" / "index.html").as_uri()
+    assert page.evaluate("document.documentElement.lang") == "be"
+    context.close()
+
+
+def test_archive_keeps_each_year_with_its_months_in_one_column(sample: Path, browser: object) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    for lang in LANGUAGES:
+        page.goto((sample / lang / "archive" / "index.html").as_uri())
+        columns = page.evaluate("""() => [...document.querySelectorAll('.archive-years > li')].map(li =>
+            ({year: li.firstElementChild.textContent, boxes: li.getClientRects().length,
+              left: Math.round(li.getBoundingClientRect().left)}))""")
+        assert len({c["left"] for c in columns}) == 2, (lang, columns)  # two columns at this width
+        split = [c["year"] for c in columns if c["boxes"] != 1]  # a year cut by a column break has two boxes
+        assert split == [], (lang, split)
+    context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_brand_logo_and_accent_show_from_file(sample: Path, browser: object, scheme: str) -> None:
+    import yaml
+
+    from generator import brand, config
+
+    settings = config.load_config(REPO)
+    accent = brand.accents(settings)[scheme]
+    expected = "rgb({}, {}, {})".format(*(int(accent[i:i + 2], 16) for i in (1, 3, 5)))
+    context = browser.new_context(color_scheme=scheme)
+    requests: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+    page = context.new_page()
+    page.goto((sample / "ru" / "index.html").as_uri())
+    shown = page.evaluate("""() => { const logo = document.querySelector('.site-title img.site-logo');
+        return {logo: logo.complete && logo.naturalWidth > 0, alt: logo.alt, height: logo.getBoundingClientRect().height,
+                title: document.querySelector('.site-title').innerText.trim(),
+                link: getComputedStyle(document.querySelector('main h2 a')).color}; }""")
+    assert shown["logo"] and shown["height"] > 30, shown
+    assert shown["title"] == yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["languages"][1]["title"]
+    assert shown["link"] == expected, shown
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # past the skip link, onto the logo's link
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineColor")
+    assert outline == expected
+    assert all(u.startswith("file://") for u in requests)
+    context.close()
