@@ -14,13 +14,13 @@ import mimetypes
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
 from generator import __version__, urls
-from generator.assemble import list_url
+from generator.assemble import list_url, tag_identity
 from generator.config import Config
 from generator.i18n import Strings
 from generator.markup import SOURCE, resolve_link, rewrite_site_links
@@ -155,10 +155,18 @@ def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, pl
     made: dict[str, Entry] = {}
     memo: dict[str, str] = {}
 
+    spelled = {(kind, listing.lang, tag_identity(listing.title)): listing.title
+               for (_, kind), group in site.listings.items() if kind in ("tag", "author") for listing in group}
+
     def entry(source: str) -> Entry:
         found = made.get(source)
         if found is None:
-            found = made[source] = make_entry(site.pages[source], bodies.get(source), config, source_urls)
+            page = site.pages[source]
+            # Tags and authors as their own pages spell them, each once (as on the article page).
+            page = replace(page, **{field: tuple(dict.fromkeys(
+                spelled.get((kind, page.lang, tag_identity(name)), name) for name in getattr(page, field)))
+                for field, kind in (("tags", "tag"), ("authors", "author"))})
+            found = made[source] = make_entry(page, bodies.get(source), config, source_urls)
         return found
 
     for plan in plans:

@@ -340,6 +340,8 @@ def test_tags_are_shown_as_their_tag_page_spells_them(sample: Path) -> None:
     assert 'rel="tag">Political prisoners</a>' in html and ">political prisoners<" not in html
     assert '<meta property="article:tag" content="Political prisoners">' in html
     assert "<h1>Tag: Political prisoners</h1>" in read(sample, "en/tags/political-prisoners/index.html")
+    feed = read(sample, "en/feed.xml")
+    assert 'term="Political prisoners"' in feed and 'term="political prisoners"' not in feed
 
 
 def test_sample_uses_the_brand_settings(sample: Path) -> None:

@@ -17,7 +17,8 @@ from theme_support import REPO, build_sample, chromium
 pytestmark = pytest.mark.browser
 
 SHOTS_VARIABLE = "VESTKA_SCREENSHOTS"
-PAGES = {"home": "en/index.html", "article": "en/2012/12/annual-report-2012/index.html"}
+PAGES = {"home": "en/index.html", "article": "en/2012/12/annual-report-2012/index.html",
+         "home-be": "be/index.html", "article-be": "be/2012/12/annual-report-2012/index.html"}
 WIDTHS = (375, 1280)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
