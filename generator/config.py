@@ -88,6 +88,14 @@ class DeployTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class FrontMatterConfig:
+    """How content files' front matter is checked."""
+
+    #: Keys the site's theme uses besides Vestka's own: never reported as possible typos.
+    extra_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ServeConfig:
     """Defaults for `vestka serve`; the command line overrides them."""
 
@@ -187,6 +195,7 @@ class Config:
     #: Named deploy targets; the first is the default.
     deploy: tuple[DeployTarget, ...] = ()
     serve: ServeConfig = ServeConfig()
+    front_matter: FrontMatterConfig = FrontMatterConfig()
     #: Output folder given on the command line (--output); None means site_dir/output.
     output_override: Path | None = None
 
@@ -469,6 +478,7 @@ def _build(raw: dict[str, Any], c: _Checker, site_dir: Path) -> Config:
         importer=_importer(raw, c),
         deploy=_deploy(raw, c),
         serve=_serve(raw, c),
+        front_matter=_front_matter(raw, c),
     )
 
 
@@ -706,3 +716,8 @@ def _footer(raw: dict[str, Any], c: _Checker, codes: list[str]) -> Mapping[str, 
         if text.strip():
             out[code] = text.strip()
     return MappingProxyType(out)
+
+def _front_matter(raw: dict[str, Any], c: _Checker) -> FrontMatterConfig:
+    value = c.typed(raw, "front_matter", dict, {})
+    c.unknown_keys(value, ["extra_keys"], ("front_matter",))
+    return FrontMatterConfig(extra_keys=c.str_list(value, "extra_keys", ("front_matter",)))

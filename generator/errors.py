@@ -62,13 +62,18 @@ class Report:
 class VestkaError(Exception):
     """Base of every error Vestka reports to the user (never a traceback)."""
 
-    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+    #: The message counts the problems ("build failed: 3 errors in 2 files") rather than restating one.
+    summary = False
+
+    def __init__(self, message: str, problems: list[Problem] | None = None, usage: bool = False) -> None:
         super().__init__(message)
         self.problems: list[Problem] = sort_problems(problems or [])
+        #: A command-line argument is wrong (exit code 2), not the site's files.
+        self.usage = usage
 
     def __reduce__(self) -> tuple:
         # Errors raised in worker processes travel back pickled, problems included.
-        return (type(self), (self.args[0] if self.args else "", self.problems))
+        return (type(self), (self.args[0] if self.args else "", self.problems, self.usage))
 
     def __str__(self) -> str:
         head = self.args[0] if self.args else ""
@@ -83,6 +88,8 @@ class ConfigError(VestkaError):
 
 class ContentError(VestkaError):
     """One or more content files are invalid."""
+
+    summary = True
 
 
 class TemplateError(VestkaError):

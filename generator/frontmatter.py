@@ -5,7 +5,9 @@ Everything here is pure: text in, values or `Problem`s out, with lines counted i
 
 from __future__ import annotations
 
+import calendar
 import re
+import reprlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from typing import Any
@@ -33,6 +35,11 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in UniqueKeyLoader.yaml_implicit_resolvers.items()
 }
+#: Values quoted in messages: short, and never expanded in full.
+SHORT = reprlib.Repr()
+SHORT.maxstring = 60
+SHORT.maxother = 60
+SHORT.maxlevel = 2
 _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 
@@ -63,6 +70,10 @@ def split(text: str, file: str) -> Split:
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise FrontMatterError(Problem("error", file, 1, "the file is empty",
+                                       "write the front matter (title, date) and the article below it, "
+                                       "or delete the file"))
     if "\0" in text:
         line = text.count("\n", 0, text.index("\0")) + 1
         raise FrontMatterError(Problem("error", file, line, "the file contains a NUL character",
@@ -108,6 +119,13 @@ def parse_yaml(yaml_text: str, file: str, line_offset: int) -> dict[str, Any]:
         if mark is not None and context is not None and mark.index >= len(yaml_text.rstrip()):
             mark = context  # an unclosed quote or bracket: point at where it was opened
         line = mark.line + 1 + line_offset if mark is not None else line_offset + 1
+        problem_mark = getattr(exc, "problem_mark", None)
+        tab = _indenting_tab(yaml_text, problem_mark.line) if problem_mark is not None else None
+        if tab is not None:
+            row, column = tab[0] + 1 + line_offset, tab[1] + 1
+            raise FrontMatterError(Problem(
+                "error", file, row, f"YAML does not allow tabs for indentation (line {row}, column {column})",
+                "indent with spaces; an editor's 'convert indentation to spaces' does it")) from None
         what = getattr(exc, "problem", None) or "invalid YAML"
         raise FrontMatterError(Problem("error", file, line, f"front matter is not valid YAML: {what}",
                                        "check the indentation, and quote values containing ':', '#', '[' or '{'"
@@ -123,6 +141,22 @@ def parse_yaml(yaml_text: str, file: str, line_offset: int) -> dict[str, Any]:
                                        f"front matter must be a mapping of keys to values, not {type(data).__name__}",
                                        "write one 'key: value' per line"))
     return data
+
+
+def _indenting_tab(yaml_text: str, error_line: int) -> tuple[int, int] | None:
+    """(line, column), 0-based, of a tab in the indentation where YAML stopped, or None.
+
+    The scanner reports a tab sometimes on its own line and sometimes on the next token's, so
+    both the error line and the one before it are looked at.
+    """
+    lines = yaml_text.split("\n")
+    for row in (error_line, error_line - 1):
+        if 0 <= row < len(lines):
+            lead = re.match(r"[ \t-]*", lines[row]).group(0)
+            if "\t" in lead:
+                return row, lead.index("\t")
+    return None
+
 
 
 def key_line(yaml_text: str, key: str, line_offset: int) -> int | None:
@@ -155,6 +189,28 @@ def to_datetime(value: Any, tz: tzinfo) -> datetime | None:
     return result
 
 
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:$|[T ])")
+
+
+def date_problem(value: Any, label: str = "date") -> tuple[str, str]:
+    """Why `value` (which `to_datetime` refused) is not a date: (what is wrong, how to fix it).
+
+    `label` names the value in the message ("date", "updated date").
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    day = _ISO_DAY.match(text)
+    if day is not None:
+        year, month, number = (int(part) for part in day.groups())
+        if not 1 <= month <= 12:
+            return f"{label} {text!r}: there is no month {month}", "write the month as 01 to 12"
+        last = calendar.monthrange(year, month)[1] if year >= 1 else 31
+        if not 1 <= number <= last:
+            return (f"{label} {text!r}: the day does not exist ({calendar.month_name[month]} {year} has {last} days)",
+                    "correct the day")
+    return (f"cannot read {label} {SHORT.repr(value)}",
+            "write it as ISO 8601, e.g. 2011-03-14 or 2011-03-14T16:32:26+02:00")
+
+
 def to_str_list(value: Any) -> tuple[str, ...] | None:
     """A list of scalars as strings; None when `value` is not a list of scalars."""
     if value is None:
@@ -169,3 +225,4 @@ def to_str_list(value: Any) -> tuple[str, ...] | None:
         if text:
             out.append(text)
     return tuple(out)
+

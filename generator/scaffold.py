@@ -49,6 +49,9 @@ theme: default
 #   be: "© 2025 Наша арганізацыя · [Кантакты](/be/about/)"
 """
 
+#: What `vestka new` tells git to leave out: the built site and all of Vestka's state (both safe to delete).
+GITIGNORE = "/output/\n/.vestka-cache/\n"
+
 _EXAMPLES = {
     "en": ("Welcome to the archive", "This is the first article of the archive. Edit it in `{path}`."),
     "be": ("Вітаем у архіве", "Гэта першы артыкул архіва. Рэдагуйце яго ў `{path}`."),
@@ -74,30 +77,45 @@ def new_site(folder: Path, now: datetime | None = None) -> list[Path]:
     for empty in ("themes", "static"):
         (folder / empty).mkdir(parents=True, exist_ok=True)
         created.append(_write(folder / empty / ".gitkeep", ""))
-    created.append(_write(folder / ".gitignore", "/output/\n.vestka-cache/\n"))
+    created.append(_write(folder / ".gitignore", GITIGNORE))
     return created
 
 
-def new_article(config: Config, title: str, lang: str | None = None, now: datetime | None = None) -> Path:
-    """Write content/LANG/YYYY/slug.md with its front matter filled in; return its path."""
+def new_article(config: Config, title: str, lang: str | None = None, now: datetime | None = None,
+                slug: str | None = None) -> Path:
+    """Write content/LANG/YYYY/SLUG.md with its front matter and a placeholder body; return its path.
+
+    The slug comes from the title unless given. An article of the same year with the same slug
+    is never overwritten nor silently renamed: the call fails and says to pass a slug.
+    """
     lang = lang or config.default_language
     if lang not in config.language_codes:
         raise ConfigError(f"unknown language {lang!r}", [Problem(
-            "error", "config.yaml", None, f"the site has no language {lang!r}",
-            f"use one of: {', '.join(config.language_codes)}")])
+            "error", "", None, f"--lang {lang!r} is not a language of this site",
+            f"use one of: {', '.join(config.language_codes)}")], usage=True)
     if not title.strip():
-        raise ConfigError("the title is empty", [Problem("error", "", None, "give the article a title")])
+        raise ConfigError("the title is empty", [Problem("error", "", None, "the title is empty",
+                                                         "give the article a title")], usage=True)
     now = now or datetime.now(ZoneInfo(config.timezone)).replace(microsecond=0)
-    slug = urls.slugify(title, lang, config.slugs)
-    folder = config.content_dir / lang / f"{now.year:04d}"
-    path = folder / f"{slug}.md"
-    n = 2
-    while path.exists():  # never overwrite: a second article with the same title gets a suffix
-        path = folder / f"{slug}-{n}.md"
-        n += 1
+    name = urls.slugify(slug or title, lang, config.slugs)
+    path = config.content_dir / lang / f"{now.year:04d}" / f"{name}.md"
+    if path.exists():
+        rel = path.relative_to(config.site_dir).as_posix()
+        raise ConfigError(f"{rel} already exists", [Problem(
+            "error", rel, None, "an article with this slug already exists this year; it is left as it is",
+            "edit that file, or give the new one its own slug: vestka new-article --slug OTHER-SLUG ...")])
     front = {"title": title.strip(), "date": now.isoformat(), "lang": lang, "tags": [], "authors": []}
-    _write(path, _article(front, "Write the article here.\n"))
+    _write(path, _article(front, placeholder_body(config, lang)))
     return path
+
+
+def placeholder_body(config: Config, lang: str) -> str:
+    """The theme's "write the article here" in `lang` (English when the theme lacks it)."""
+    from generator.i18n import Strings
+    from generator.render import theme_dirs
+
+    strings = Strings([d / "i18n" for d in reversed(theme_dirs(config))] + [config.site_dir / "i18n"], config)
+    return strings.get(lang, "new_article_body") + "\n"
 
 
 def _article(front: dict, body: str) -> str:

@@ -96,11 +96,27 @@ def test_unparseable_date(built_site: Path) -> None:
     ])
 
 
-def test_impossible_calendar_date_names_the_date_line(built_site: Path) -> None:
-    # YAML reads 2011-02-30 as a timestamp and fails inside the parser; the user must still see the date line.
+def test_impossible_calendar_date_says_the_day_does_not_exist(built_site: Path) -> None:
     bad = "---\ntitle: Bad date\nsummary: s\ndate: 2011-02-30\n---\nBody.\n"
-    result = fails_with_any(built_site, {"content/en/2011/feb30.md": bad})
-    assert result[0].startswith("content/en/2011/feb30.md:4: error: cannot read date '2011-02-30'")
+    fails_with(built_site, {"content/en/2011/feb30.md": bad}, [
+        "content/en/2011/feb30.md:4: error: date '2011-02-30': the day does not exist (February 2011 has 28 days)"
+        " — correct the day",
+    ])
+
+
+def test_a_tab_in_the_indentation_is_named_with_its_line_and_column(built_site: Path) -> None:
+    bad = "---\ntitle: Tabs\ndate: 2011-03-14\ntags:\n\t- Belarus\n---\nBody.\n"
+    fails_with(built_site, {"content/en/2011/tabs.md": bad}, [
+        "content/en/2011/tabs.md:5: error: YAML does not allow tabs for indentation (line 5, column 1)"
+        " — indent with spaces; an editor's 'convert indentation to spaces' does it",
+    ])
+
+
+def test_an_empty_file_is_said_to_be_empty(built_site: Path) -> None:
+    fails_with(built_site, {"content/en/2011/empty.md": "\n"}, [
+        "content/en/2011/empty.md:1: error: the file is empty"
+        " — write the front matter (title, date) and the article below it, or delete the file",
+    ])
 
 
 def test_unknown_language(built_site: Path) -> None:
@@ -218,13 +234,3 @@ def test_usage_errors_exit_2(args: list[str], tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def fails_with_any(site: Path, files: dict[str, str]) -> list[str]:
-    """Like `fails_with`, returning the problem lines for the caller to check."""
-    before = snapshot(site / "output")
-    for rel, content in files.items():
-        (site / rel).parent.mkdir(parents=True, exist_ok=True)
-        (site / rel).write_text(content, encoding="utf-8")
-    result = vestka("build", "--site", str(site), cwd=site.parent)
-    assert result.returncode == 1, (result.stdout, result.stderr)
-    assert snapshot(site / "output") == before
-    return [line.strip() for line in result.stderr.splitlines() if line.startswith("  ")]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from generator import frontmatter
+from generator import frontmatter, frontmatter_check
 from generator.config import Config, parse_config
 from generator.frontmatter import FrontMatterError
 from generator.model import Page
@@ -158,11 +158,100 @@ def test_yaml_timestamp_without_offset_is_in_the_site_zone(config: Config) -> No
     assert page.date.isoformat() == "2011-03-14T16:32:26+02:00"
 
 
-@pytest.mark.parametrize("value", ["yesterday", "14.03.2011", "2011-13-01", "[2011]", "true"])
+@pytest.mark.parametrize("value", ["yesterday", "14.03.2011", "[2011]", "true"])
 def test_unparseable_dates_are_errors_on_their_line(value: str, config: Config) -> None:
     found = problems_of(f"---\ntitle: A\nsummary: s\ndate: {value}\n---\nx\n", config)
     assert len(found) == 1
     assert found[0].startswith("content/en/2011/a.md:4: error: cannot read date ")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("2011-02-30", "date '2011-02-30': the day does not exist (February 2011 has 28 days) — correct the day"),
+    ("2100-02-29T10:00:00+02:00", "date '2100-02-29T10:00:00+02:00': the day does not exist (February 2100 has 28 "
+                                  "days) — correct the day"),
+    ("2011-04-31", "date '2011-04-31': the day does not exist (April 2011 has 30 days) — correct the day"),
+    ("2011-13-01", "date '2011-13-01': there is no month 13 — write the month as 01 to 12"),
+])
+def test_impossible_dates_say_what_does_not_exist(value: str, message: str, config: Config) -> None:
+    assert problems_of(f"---\ntitle: A\ndate: {value}\n---\nx\n", config) == [f"content/en/2011/a.md:3: error: {message}"]
+
+
+def test_a_leap_day_is_a_date(config: Config) -> None:
+    assert page_of("---\ntitle: A\ndate: 2012-02-29\n---\nx\n", config).date.day == 29
+
+
+# --- tabs, empty files, empty bodies -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "line", "column"), [
+    ("---\ntitle: x\n\tdate: 2011-03-14\n---\n", 3, 1),
+    ("---\ntitle: x\ntags:\n\t- a\n---\n", 4, 1),
+    ("---\ntitle: x\nauthors:\n  - a\n  \t- b\n---\n", 5, 3),
+])
+def test_a_tab_in_the_indentation_is_named(text: str, line: int, column: int) -> None:
+    assert split_problem(text) == (f"content/en/a.md:{line}: error: YAML does not allow tabs for indentation "
+                                   f"(line {line}, column {column}) — indent with spaces; an editor's "
+                                   "'convert indentation to spaces' does it")
+
+
+def test_a_tab_inside_a_quoted_value_is_text() -> None:
+    assert frontmatter.split('---\ntitle: "a\tb"\n---\n', "a.md").data == {"title": "a\tb"}
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "  \n\t\n", "\ufeff"])
+def test_an_empty_file_is_said_to_be_empty(text: str) -> None:
+    assert split_problem(text).startswith("content/en/a.md:1: error: the file is empty — ")
+
+
+def test_a_missing_body_is_a_warning_and_the_page_is_kept(config: Config) -> None:
+    page, problems = read_page("content/en/2011/a.md", "---\ntitle: A\ndate: 2011-03-14\n---\n\n  \n", config)
+    assert page is not None and page.title == "A"
+    assert [str(p) for p in problems] == [
+        "content/en/2011/a.md:4: warning: the article has no body: only its title is published"
+        " — write the text below the closing '---', or set draft: true until it is ready"]
+
+
+def test_a_draft_without_a_body_is_not_warned_about(config: Config) -> None:
+    assert page_of("---\ntitle: A\ndate: 2011-03-14\ndraft: true\n---\n", config).draft is True
+
+
+# --- unknown keys ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("key", "near"), [("tag", "tags"), ("autors", "authors"), ("Title_", "title"),
+                                           ("aliasses", "aliases"), ("sumary", "summary"), ("dates", "date"),
+                                           ("translation-key", "translation_key")])
+def test_a_key_two_edits_from_a_known_one_is_a_warning_with_a_hint(key: str, near: str, config: Config) -> None:
+    page, problems = read_page("content/en/2011/a.md", f"---\ntitle: A\ndate: 2011-03-14\n{key}: [x]\n---\nx\n",
+                               config)
+    assert page is not None and page.meta == {key: ["x"]}
+    assert [str(p) for p in problems] == [
+        f"content/en/2011/a.md:4: warning: unknown front-matter key '{key}' — did you mean '{near}'? — rename it to "
+        f"'{near}', or list '{key}' under front_matter: extra_keys: in config.yaml if the theme uses it"]
+
+
+@pytest.mark.parametrize("key", ["subtitle", "category", "import_source", "layout", "weight", "id", "ta"])
+def test_other_unknown_keys_reach_meta_without_a_warning(key: str, config: Config) -> None:
+    assert page_of(f"---\ntitle: A\ndate: 2011-03-14\n{key}: v\n---\nx\n", config).meta == {key: "v"}
+
+
+def test_extra_keys_in_the_config_silence_the_hint(tmp_path: Path) -> None:
+    config = parse_config("languages: [en]\nfront_matter:\n  extra_keys: [tag]\n", tmp_path)
+    assert config.front_matter.extra_keys == ("tag",)
+    assert page_of("---\ntitle: A\ndate: 2011-03-14\ntag: v\n---\nx\n", config).meta == {"tag": "v"}
+
+
+def test_front_matter_config_is_checked(tmp_path: Path) -> None:
+    from generator.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config("front_matter:\n  extra_key: [a]\n", tmp_path)
+    assert "unknown key 'front_matter.extra_key' — did you mean 'extra_keys'?" in str(caught.value)
+
+
+def test_edit_distance_counts_single_edits() -> None:
+    assert [frontmatter_check.edit_distance(a, b) for a, b in [("tag", "tags"), ("autors", "authors"), ("abc", "abc"),
+                                                         ("kitten", "sitting"), ("", "ab")]] == [1, 1, 0, 3, 2]
 
 
 # --- coercion of known keys ------------------------------------------------------------------

@@ -113,7 +113,7 @@ def resolve_target(targets: tuple[DeployTarget, ...], name_or_url: str | None) -
     else:
         hint = f"no targets are configured; pass a URL such as {_EXAMPLES[0]}"
     raise DeployError(f"unknown deploy target {name_or_url!r}", [
-        Problem("error", "config.yaml", None, f"no target named {name_or_url!r} under 'deploy'", hint)])
+        Problem("error", "config.yaml", None, f"no target named {name_or_url!r} under 'deploy'", hint)], usage=True)
 
 
 def parse_target_url(url: str) -> SplitResult:

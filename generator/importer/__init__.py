@@ -180,7 +180,7 @@ def run_import(fmt: str, sources: list[Path], config: Config, *, lang: str | Non
     """
     if fmt not in FORMATS:
         raise ImportFailure(f"unknown import format {fmt!r}", [Problem(
-            "error", "", None, f"unknown import format {fmt!r}", "use one of: " + ", ".join(FORMATS))])
+            "error", "", None, f"unknown import format {fmt!r}", "use one of: " + ", ".join(FORMATS))], usage=True)
     if not sources:
         raise ImportFailure("nothing to import", [Problem(
             "error", "", None, "no SOURCE given", "name at least one file or folder to import")])
@@ -192,7 +192,7 @@ def run_import(fmt: str, sources: list[Path], config: Config, *, lang: str | Non
         if value is not None and (not _LANG_CODE.match(value) or value not in config.language_codes):
             raise ImportFailure(f"unknown language {value!r}", [Problem(
                 "error", "", None, f"{flag} {value!r} is not a language of this site",
-                "use one of: " + ", ".join(config.language_codes))])
+                "use one of: " + ", ".join(config.language_codes))], usage=True)
 
     module = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
     options = ParseOptions(boilerplate=config.importer.boilerplate, section=section)
