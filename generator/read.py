@@ -2,7 +2,7 @@
 
 `read_page` is pure (text in, Page or Problems out): `frontmatter_check.check` checks the keys and
 `place_page` decides where the page goes. `read_source` adds the file read, the size limit and
-the encoding check; the build's read stage (`build.read_pages`) adds the cache and the workers.
+the encoding check; the build's read stage adds the page cache and the worker processes.
 """
 
 from __future__ import annotations
