@@ -101,7 +101,7 @@ def _build(config: Config, options: Options) -> BuildResult:
         # again and again, and forked workers then share its memory instead of copying it.
         gc.freeze()
         bodies = {source: bodies[source] for source in site.pages}  # drafts and future pages left out
-        report.extend(check_links(site, bodies, found, static))
+        report.extend(check_links(site, bodies, found, static, config.content_dir))
         report.extend(brand.check_links(config, site, static))
         del pages
     if report.errors:
@@ -283,10 +283,11 @@ def read_pages(files: list[SourceFile], config: Config, tz: ZoneInfo, store: pag
 
 
 def check_links(site: Site, bodies: dict[str, RenderedBody], found: sources.Found,
-                static: dict) -> list[Problem]:
+                static: dict, content_dir: Path | None = None) -> list[Problem]:
     """Warnings for body links to site paths that no page, asset or static file provides."""
     known_files = {a.rel_path for a in found.assets} | {f"static/{rel}" for rel in static}
-    list_urls = {listing.url_path for group in site.listings.values() for listing in group}
+    list_urls = {listing.url_path for group in site.listings.values() for listing in group} | {"/"}
+    alias_urls = {alias.url_path.casefold() for alias in site.aliases}
     for code in {page.lang for page in site.pages.values()}:
         list_urls.update(f"/{code}/{name}" for name in ("", "tags/", "archive/", "authors/", "search/"))
     problems = []
@@ -299,11 +300,29 @@ def check_links(site: Site, bodies: dict[str, RenderedBody], found: sources.Foun
                 ok = path in site.url_index or path in list_urls
             else:
                 ok = path.lstrip("/") in known_files or path in site.url_index
+            ok = ok or path.casefold() in alias_urls or (path + "/").casefold() in alias_urls
             if not ok:
-                problems.append(Problem("warning", source, site.pages[source].body_line,
+                problems.append(Problem("warning", source, _link_line(site.pages[source], link, content_dir),
                                         f"link to {link.removeprefix('vestka-src:')} points at no page or file",
                                         "fix the link, or check that the target is not a draft"))
     return problems
+
+
+def _link_line(page: Page, link: str, content_dir: Path | None) -> int:
+    """The line of the page's file where `link` is written (found by its last part), else the
+    body's first. The file is read again: bodies are not kept, and broken links are few."""
+    target = link.removeprefix("vestka-src:").split("#")[0].rstrip("/")
+    needle = target.rsplit("/", 1)[-1] or target
+    if content_dir is None:
+        return page.body_line
+    try:
+        lines = (content_dir / page.source.removeprefix("content/")).read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return page.body_line
+    for number in range(page.body_line - 1, len(lines)):
+        if needle and needle in lines[number]:
+            return number + 1
+    return page.body_line
 
 
 def _count_line(problems: list[Problem]) -> str:

@@ -159,7 +159,17 @@ class MarkdownRenderer:
         if self.sanitize is not None:
             html = self.sanitize(html)
         toc = getattr(self.md, "toc", "") if getattr(self.md, "toc_tokens", None) else ""
-        return RenderedBody.of(html, first_paragraph_text(html), toc, tuple(self.collector.links))
+        links = self.collector.links + _raw_html_links(self.md.htmlStash.rawHtmlBlocks)
+        return RenderedBody.of(html, first_paragraph_text(html), toc, tuple(links))
+
+
+_RAW_LINK = re.compile(r"""\b(?:href|src)\s*=\s*["'](/(?!/)[^"'\s]*)["']""", re.IGNORECASE)
+
+
+def _raw_html_links(blocks: list) -> list[str]:
+    """Links written from the site root inside raw HTML blocks, which Markdown's tree never sees."""
+    return [resolve_link(match, "") or match for block in blocks if isinstance(block, str)
+            for match in _RAW_LINK.findall(block)]
 
 
 _SITE_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*|' + re.escape(SOURCE) + r'[^"]*)"')

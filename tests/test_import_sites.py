@@ -366,3 +366,23 @@ def test_unreadable_date_is_an_error_never_a_fallback() -> None:
         parse_date("2016-13-45")
     parsed = parse_jekyll_post("---\ntitle: T\ndate: someday\n---\nText\n", "_posts/2016-01-01-t.md")
     assert parsed.items == () and parsed.skipped[0].line == 3
+
+
+def test_check_links_knows_aliases_root_and_raw_html_and_names_the_line(tmp_path: Path, capsys) -> None:
+    from generator.cli import main  # noqa: PLC0415
+
+    site = tmp_path / "site"
+    new_site(site, "languages: [en]\ntimezone: UTC\n")
+    write(site / "content/en", {
+        "2020/old.md": "---\ntitle: Old\ndate: 2020-01-01\naliases: [/2020/01/01/old.html, /news/old/]\n---\nText.\n",
+        "2020/links.md": "---\ntitle: Links\ndate: 2020-01-02\n---\nFirst line.\n\n"
+                         "[alias](/2020/01/01/old.html) [folder alias](/news/old/) [home](/)\n\n"
+                         '<div><a href="/nowhere/raw/">raw</a></div>\n\n'
+                         "Line six has [a broken one](/missing/page/).\n",
+    })
+    assert main(["check", "--site", str(site)]) == 0
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "/2020/01/01/old.html" not in text and "/news/old/" not in text and "link to / " not in text
+    assert "content/en/2020/links.md:11: warning: link to /missing/page/ points at no page" in text
+    assert "content/en/2020/links.md:9: warning: link to /nowhere/raw/ points at no page" in text
