@@ -21,6 +21,7 @@ import yaml
 
 from generator import __version__, colours, safe_yaml
 from generator.errors import ConfigError, Problem
+from generator.urls import check_url_path
 
 CONFIG_NAME = "config.yaml"
 
@@ -555,7 +556,9 @@ def check_permalink(pattern: str) -> str:
         return "must contain {slug} so that every page gets its own URL"
     if ".." in pattern or "\\" in pattern or "//" in pattern:
         return "must not contain '..', '\\' or '//'"
-    return ""
+    # The fixed parts must make safe names whatever the tokens hold ("x" stands for any value).
+    problem = check_url_path(re.sub(r"\{[^{}]*\}", "x", pattern))
+    return f"would give unsafe URLs: it {problem}" if problem else ""
 
 
 def _importer(raw: dict[str, Any], c: _Checker) -> ImporterConfig:

@@ -67,7 +67,13 @@ def walk(root: Path, label: str, ignore: tuple[str, ...] = ()) -> tuple[list[Sou
             if is_junk(name) or any(fnmatch.fnmatch(rel, pattern) for pattern in ignore):
                 continue
             if entry.is_symlink():
-                target = Path(entry.path).resolve()
+                try:
+                    target = Path(entry.path).resolve()
+                except (RuntimeError, OSError):  # Python 3.11 reports a loop as RuntimeError, 3.13 as OSError
+                    problems.append(Problem("error", f"{label}/{rel}", None,
+                                            "symbolic link loop: the link leads back to itself, so nothing "
+                                            "can be read through it", "remove the link or point it at a real file"))
+                    continue
                 if not target.is_relative_to(real_root):
                     problems.append(Problem("warning", f"{label}/{rel}", None,
                                             "link points outside the folder and is skipped",

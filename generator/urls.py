@@ -29,7 +29,11 @@ _BE = {**_COMMON, "г": "h", "и": "i"}
 _BE_IOTATED = {"е": "e", "ё": "o", "ю": "u", "я": "a"}
 _BE_SOFTENERS = set("бвгджзйклмнпрстфхцчшўі") | {"ь"}
 
-_CONTROL = re.compile(r"[\x00-\x1f]")
+#: C0 and C1 control characters, DEL, and the invisible marks that reorder text (U+202E shows
+#: "gpj.exe" as "exe.jpg"): none belongs in a file or URL name.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: Longest file or folder name most file systems accept, in bytes.
+MAX_SEGMENT_BYTES = 255
 _URL_SAFE = re.compile(r"^[A-Za-z0-9/._~#?=&%+:-]*$")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _NON_WORD_ASCII = re.compile(r"[^a-z0-9]+")
@@ -110,6 +114,8 @@ def check_url_path(url_path: str) -> str:
             return f"contains the reserved name {part!r}"
         if part.endswith((".", " ")):
             return f"has a segment ending in a dot or space ({part!r})"
+        if len(part.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
+            return f"has a segment longer than {MAX_SEGMENT_BYTES} bytes ({part[:30]!r}…), too long for a file name"
     return ""
 
 

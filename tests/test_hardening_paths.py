@@ -303,3 +303,112 @@ def test_the_html_importer_skips_a_link_out_of_its_source_with_a_warning(tmp_pat
     written = "".join(p.read_text() for p in (site / "content").rglob("*.md"))
     assert "Private notes" not in written
     assert "Public report text" in written
+
+
+# --- failures that must be clear errors, leave output/ as it was, and not wedge later builds ------------
+
+LONG = "x" * 300
+
+
+def _output_state(site: Path) -> dict[str, bytes]:
+    out = site / "output"
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def _fails_cleanly(site: Path, *, file: str, line: int | None, words: str) -> None:
+    """A CLI build of `site` exits 1 with `file[:line]: error: …words…`, output/ untouched."""
+    before = _output_state(site)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-m", "generator", "build", "--site", str(site)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    where = f"{file}:{line}" if line else file
+    assert proc.returncode == 1, proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert f"{where}: error: " in proc.stderr and words in proc.stderr, proc.stderr
+    assert _output_state(site) == before
+
+
+@pytest.mark.parametrize(("pattern", "words"), [
+    ("/{year}/./{slug}/", "'.' or '..' segment"), ("/{year}/.x/{slug}/", "hidden name"),
+    ("/con/{slug}/", "reserved name 'con'"), ("/a\\tb/{slug}/", "control character"),
+    ("/a\\nb/{slug}/", "control character"), ("/a\\0b/{slug}/", "NUL"),
+    ("/news./{slug}/", "ending in a dot"), ("/ /{slug}/", "ending in a dot or space"),
+    (f"/{LONG}/{{slug}}/", "longer than 255 bytes"), ("/a\\x7f/{slug}/", "control character"),
+    ("/a\\x85/{slug}/", "control character"), ("/a\\u202e/{slug}/", "control character"),
+])
+def test_an_unsafe_permalink_is_a_config_error_with_its_line(tmp_path: Path, make_site, pattern: str,
+                                                             words: str) -> None:
+    site = make_site({"content/en/2011/a.md": article("A", "2011-03-14")})
+    build(load_config(site), Options())
+    (site / "config.yaml").write_text((site / "config.yaml").read_text() + f'permalinks:\n  article: "{pattern}"\n')
+    line = (site / "config.yaml").read_text().count("\n")
+
+    _fails_cleanly(site, file="config.yaml", line=line, words=words)
+
+
+@pytest.mark.parametrize(("alias", "words"), [
+    (f"/old/{LONG}/", "longer than 255 bytes"), ("/old/a\\x7fb.html", "control character"),
+    ("/old/a\\x85b.html", "control character"), ("/old/gpj\\u202eexe.html", "control character"),
+    ("/old/" + "ж" * 128 + "/", "longer than 255 bytes"),
+])
+def test_an_unsafe_alias_is_an_error_with_its_line_and_the_next_build_works(tmp_path: Path, make_site,
+                                                                            alias: str, words: str) -> None:
+    site = make_site({"content/en/2011/a.md": article("A", "2011-03-14")})
+    build(load_config(site), Options())
+    (site / "content/en/2011/a.md").write_text(f'---\ntitle: A\ndate: 2011-03-14\naliases: ["{alias}"]\n---\n\nx\n')
+
+    _fails_cleanly(site, file="content/en/2011/a.md", line=4, words=words)
+
+    (site / "content/en/2011/a.md").write_text('---\ntitle: Fixed\ndate: 2011-03-14\naliases: ["/old/a.html"]\n---\n\nx\n')
+    build(load_config(site), Options())
+    assert (site / "output/old/a.html").is_file()
+
+
+@pytest.mark.parametrize("name", ["a\x7fb.css", "a\x85b.css", "gpj\u202eexe.css"])
+def test_a_static_file_with_a_control_character_in_its_name_is_an_error(tmp_path: Path, make_site,
+                                                                       name: str) -> None:
+    site = make_site({"content/en/2011/a.md": article("A", "2011-03-14")})
+    build(load_config(site), Options())
+    (site / "static").mkdir(exist_ok=True)
+    (site / "static" / name).write_text("body {}")
+
+    _fails_cleanly(site, file=f"static/{name}", line=None, words="control character")
+
+
+@pytest.mark.parametrize("folder", ["content/en", "static"])
+def test_a_symlink_loop_pair_is_an_error_naming_both_links(tmp_path: Path, make_site, folder: str) -> None:
+    site = make_site({"content/en/2011/a.md": article("A", "2011-03-14")})
+    build(load_config(site), Options())
+    (site / folder).mkdir(parents=True, exist_ok=True)
+    (site / folder / "a").symlink_to("b")
+    (site / folder / "b").symlink_to("a")
+
+    _fails_cleanly(site, file=f"{folder}/a", line=None, words="symbolic link loop")
+    _fails_cleanly(site, file=f"{folder}/b", line=None, words="symbolic link loop")
+
+    (site / folder / "a").unlink()
+    (site / folder / "b").unlink()
+    build(load_config(site), Options())
+
+
+def test_a_wordpress_link_with_a_300_byte_segment_is_imported_without_that_alias_and_a_warning(tmp_path: Path, make_site) -> None:
+    from generator.importer import run_import
+
+    site = make_site({"content/en/2011/a.md": article("A", "2011-03-14")})
+    build(load_config(site), Options())
+    export = tmp_path / "export.xml"
+    export.write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/"><channel>
+<title>W</title><link>https://w.example.org</link><language>en</language><wp:wxr_version>1.2</wp:wxr_version>
+<item><title>Long link</title><link>https://w.example.org/2012/05/{LONG}/</link>
+<content:encoded><![CDATA[<p>Text.</p>]]></content:encoded><wp:post_id>1</wp:post_id>
+<wp:post_date><![CDATA[2012-05-15 13:45:53]]></wp:post_date><wp:post_name><![CDATA[long-link]]></wp:post_name>
+<wp:status><![CDATA[publish]]></wp:status><wp:post_type><![CDATA[post]]></wp:post_type></item></channel></rss>""")
+    report = run_import("wordpress", [export], load_config(site), lang="en")
+
+    [warned] = [str(w) for w in report.warnings if "longer than 255 bytes" in w.message]
+    assert warned.startswith("export.xml#1: warning: old URL path '/2012/05/xxx") and "no redirect page made" in warned
+    build(load_config(site), Options())  # the item is imported without the unusable alias
+    assert (site / "output/en/2012/long-link/index.html").is_file() or any(
+        "long-link" in p.as_posix() for p in (site / "output").rglob("index.html"))
