@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from generator import active_content, brand, feeds, search, sitemap, sources, write
+from generator import active_content, brand, feeds, images, search, sitemap, sources, write
 from generator import cache as page_cache
 from generator.assemble import assemble
 from generator.config import Config
@@ -106,10 +106,14 @@ def _build(config: Config, options: Options) -> BuildResult:
         del pages
     if report.errors:
         raise ContentError(_count_line(report.errors), report.problems)
+    with timer("images"):
+        photos = images.prepare(found.assets, config, encode=writing, use_cache=options.use_cache,
+                                list_gps=not writing, progress=options.progress)
+        report.extend(photos.problems + images.check_pages(site.pages, bodies, photos, config.site_dir))
     with timer("render"):
         strings = Strings([d / "i18n" for d in reversed(theme_dirs(config))] + [config.site_dir / "i18n"], config)
         env = make_environment(config, _jinja_cache(config) if options.use_cache else None)
-        renderer = Renderer(site, bodies, config, strings, env, show_drafts=options.drafts)
+        renderer = Renderer(site, bodies, config, strings, env, show_drafts=options.drafts, images=photos)
         renderer.job_list = list(renderer.jobs())
         common = f"{config.fingerprint()}|{templates}"
         pages_out, keys = render_outputs(renderer, common, config, state, serial=not writing,
@@ -129,7 +133,7 @@ def _build(config: Config, options: Options) -> BuildResult:
         outputs += search.index_files(site, bodies, config, strings, cache=options.use_cache) if writing else []
         outputs += brand.stylesheet(config)
         outputs += [OutputFile(f"{a.rel_path}", copy_from=a.path, sources=(f"content/{a.rel_path}",))
-                    for a in found.assets]
+                    for a in found.assets if not photos.handles(a.rel_path)] + photos.outputs
         outputs += [OutputFile(f"static/{rel}", copy_from=f.path, sources=(_static_source(f, config),))
                     for rel, f in static.items()]
         claims = [(job.output_path, renderer.job_source(job)) for job in renderer.job_list]

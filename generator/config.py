@@ -76,6 +76,23 @@ class ImporterConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ImagesConfig:
+    """How photos under content/ are published (see generator/images.py)."""
+
+    #: Publish photos with their EXIF, XMP and IPTC blocks (GPS position, camera serial number,
+    #: names). Off: every published copy is made without them.
+    keep_metadata: bool = False
+    #: Widths in pixels of the copies offered in srcset; none is made wider than the original.
+    widths: tuple[int, ...] = (320, 640, 960, 1600)
+    #: JPEG quality of the copies (1-95).
+    quality: int = 82
+    #: WebP quality of the copies (1-100).
+    webp_quality: int = 80
+    #: Make WebP copies besides those in the original's format.
+    webp: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class DeployTarget:
     """One named place to publish `output/` to; the URL's scheme picks the method."""
 
@@ -193,6 +210,7 @@ class Config:
     #: Footer text (short Markdown) per language code.
     footer: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     importer: ImporterConfig = ImporterConfig()
+    images: ImagesConfig = ImagesConfig()
     #: Named deploy targets; the first is the default.
     deploy: tuple[DeployTarget, ...] = ()
     serve: ServeConfig = ServeConfig()
@@ -477,6 +495,7 @@ def _build(raw: dict[str, Any], c: _Checker, site_dir: Path) -> Config:
         menu=_menu(raw, c, codes),
         footer=_footer(raw, c, codes),
         importer=_importer(raw, c),
+        images=_images(raw, c),
         deploy=_deploy(raw, c),
         serve=_serve(raw, c),
         front_matter=_front_matter(raw, c),
@@ -566,6 +585,23 @@ def _importer(raw: dict[str, Any], c: _Checker) -> ImporterConfig:
     c.unknown_keys(value, ["boilerplate", "lang"], ("importer",))
     return ImporterConfig(boilerplate=c.str_list(value, "boilerplate", ("importer",)),
                           lang=c.typed(value, "lang", str, None, ("importer",)))
+
+
+def _images(raw: dict[str, Any], c: _Checker) -> ImagesConfig:
+    value = c.typed(raw, "images", dict, {})
+    path = ("images",)
+    c.unknown_keys(value, [f.name for f in fields(ImagesConfig)], path)
+    d = ImagesConfig()
+    widths = c.typed(value, "widths", list, list(d.widths), path)
+    if not widths or not all(isinstance(w, int) and not isinstance(w, bool) and 16 <= w <= 8192 for w in widths):
+        c.error((*path, "widths"), f"'images.widths' must be a list of widths in pixels (16-8192), not {widths!r}",
+                "for example: widths: [320, 640, 960, 1600]")
+        widths = list(d.widths)
+    return ImagesConfig(keep_metadata=c.typed(value, "keep_metadata", bool, d.keep_metadata, path),
+                        widths=tuple(sorted(set(widths))),
+                        quality=c.int_in(value, "quality", d.quality, 1, 95, path),
+                        webp_quality=c.int_in(value, "webp_quality", d.webp_quality, 1, 100, path),
+                        webp=c.typed(value, "webp", bool, d.webp, path))
 
 
 def _deploy(raw: dict[str, Any], c: _Checker) -> tuple[DeployTarget, ...]:

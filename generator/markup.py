@@ -172,6 +172,7 @@ def _raw_html_links(blocks: list) -> list[str]:
             for match in _RAW_LINK.findall(block)]
 
 
+_SRCSET = re.compile(r'(\ssrcset=")([^"]*)"')
 _SITE_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*|' + re.escape(SOURCE) + r'[^"]*)"')
 
 
@@ -191,7 +192,19 @@ def rewrite_site_links(html: str, source_urls: dict[str, str], link_for: Callabl
             target = page_url + ("#" + fragment if fragment else "")
         return f'{match.group(1)}{link_for(target)}"'
 
-    return _SITE_LINK.sub(fix, html)
+    html = _SITE_LINK.sub(fix, html)
+    if " srcset=\"/" not in html:
+        return html
+
+    def fix_set(match: re.Match[str]) -> str:
+        candidates = []
+        for candidate in match.group(2).split(", "):
+            target, space, descriptor = candidate.partition(" ")
+            candidates.append((link_for(target) if target.startswith("/") and not target.startswith("//")
+                               else target) + space + descriptor)
+        return f'{match.group(1)}{", ".join(candidates)}"'
+
+    return _SRCSET.sub(fix_set, html)
 
 
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)

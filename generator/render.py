@@ -25,6 +25,7 @@ from generator.brand import BrandViews
 from generator.config import Config
 from generator.errors import Problem, TemplateError
 from generator.i18n import Strings
+from generator.images import Photos, pictures_in
 from generator.markup import SOURCE, rewrite_site_links
 from generator.model import Listing, OutputFile, RenderedBody, Site
 from generator.views import Views
@@ -165,7 +166,7 @@ class Renderer:
     """Renders every page of one site; templates are looked up once per build."""
 
     def __init__(self, site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings,
-                 env: jinja2.Environment, *, show_drafts: bool = False) -> None:
+                 env: jinja2.Environment, *, show_drafts: bool = False, images: Photos | None = None) -> None:
         self.site = site
         self.bodies = bodies
         self.config = config
@@ -174,6 +175,9 @@ class Renderer:
         self.views = Views(site, bodies, config, strings)
         self.brand = BrandViews(config)
         self.show_drafts = show_drafts
+        #: The build's photos: <picture> markup for bodies, and the image helpers of templates.
+        self.images = images or Photos(config.images)
+        env.globals.update(self.images.template_globals())
         #: Every page of the build (set by the build from `jobs()`, shared with the workers).
         self.job_list: list[Job] = []
         #: Output path -> previous file, for pages that need only a new sidebar (see `splice`).
@@ -282,7 +286,8 @@ class Renderer:
         if key is None:
             page = self.site.pages[source]
             key = self._page_keys[source] = _hash("|".join([
-                page.source, page.digest, page.url_path, self.views.term_urls(page)]), 8)
+                page.source, page.digest, page.url_path, self.views.term_urls(page),
+                self.images.page_key(page, self.bodies.get(source))]), 8)
         return key
 
     def sidebar_key(self, lang: str) -> str:
@@ -476,7 +481,7 @@ class Renderer:
         older, newer = self.site.neighbours.get(page.source, (None, None))
         context.update(
             article=self.views.article(page.source),
-            body=relink(body.html, page.url_path, self.config.portable, self.source_urls),
+            body=relink(pictures_in(body.html, self.images), page.url_path, self.config.portable, self.source_urls),
             toc=body.toc,
             older=self.views.article(older) if older else None,
             newer=self.views.article(newer) if newer else None,

@@ -173,7 +173,8 @@ def parse_dump(text: str, origin: str, options: ParseOptions | None = None, *,
         image=image,
         source_url=source_url,
         aliases=(alias,) if alias else (),
-        extra=MappingProxyType({"publisher": publisher, "source_id": _source_id(source_url)}),
+        extra=MappingProxyType({"publisher": publisher, "source_id": _source_id(source_url),
+                                "image_caption": caption}),
         # The file name identifies the article whether or not (or whichever) urls.txt names it.
         earlier_refs=(f"dump:{origin}",),
     )
