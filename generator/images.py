@@ -32,6 +32,7 @@ import posixpath
 import re
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -318,9 +319,11 @@ def prepare(assets: Iterable[SourceFile], config: Config, *, encode: bool, use_c
         photos.encoded = sum(len(m[2]) for m in missing)
         for asset, info in todo:
             for variant in (info.original, *info.copies):
-                photos.outputs.append(OutputFile(variant.path, copy_from=cache.file(variant),
+                photos.outputs.append(OutputFile(variant.path, data=cache.blobs.get(variant.cache_name),
+                                                 copy_from=cache.file(variant) if use_cache else None,
                                                  digest=cache.digest(variant), sources=(f"content/{asset.rel_path}",)))
-        cache.save({v.cache_name for _, info in todo for v in (info.original, *info.copies)})
+        if use_cache:
+            cache.save({v.cache_name for _, info in todo for v in (info.original, *info.copies)})
     return photos
 
 
@@ -364,19 +367,29 @@ class _Cache:
         self.originals: dict[str, dict[str, Any]] = {}
         #: cache name -> SHA-256 of the file's bytes.
         self.made: dict[str, str] = {}
+        #: The files made, when nothing may be written to the cache folder.
+        self.blobs: dict[str, bytes] = {}
         self.lock = threading.Lock()
+        #: The originals probed by this build (the next index).
+        self.seen: dict[str, dict[str, Any]] = {}
+        #: When the index was last written (nanoseconds since the epoch), and what it held.
+        self.saved_ns = 0
+        self.known_made: dict[str, str] = {}
         if enabled:
-            with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+            with contextlib.suppress(OSError, ValueError, TypeError, AttributeError, KeyError):
                 data = json.loads(self.index_path.read_text(encoding="utf-8"))
                 if data.get("recipe") == _RECIPE:
                     self.originals = dict(data["originals"])
                     self.made = dict(data["made"])
-        self.seen: dict[str, dict[str, Any]] = {}
+                    self.known_made = dict(self.made)
+                    self.saved_ns = int(data["saved_ns"])
 
     def file(self, variant: Variant) -> Path:
         return self.folder / variant.cache_name[:2] / variant.cache_name
 
     def has(self, variant: Variant) -> bool:
+        if not self.enabled:
+            return variant.cache_name in self.blobs
         return variant.cache_name in self.made and self.file(variant).is_file()
 
     def digest(self, variant: Variant) -> str:
@@ -385,7 +398,10 @@ class _Cache:
     def probe(self, asset: SourceFile) -> dict[str, Any] | Problem:
         """What the original is: size, format, orientation, GPS; from the cache when unchanged."""
         known = self.originals.get(asset.rel_path)
-        if known and known.get("size") == asset.size and known.get("mtime_ns") == asset.mtime_ns:
+        # A file changed within two seconds of the last look may change again with the same
+        # size and time (coarse file-system clocks): it is read again, as the page cache does.
+        if (known and known.get("size") == asset.size and known.get("mtime_ns") == asset.mtime_ns
+                and asset.mtime_ns < self.saved_ns - 2_000_000_000):
             with self.lock:
                 self.seen[asset.rel_path] = known
             return known
@@ -415,6 +431,11 @@ class _Cache:
             raise ValueError("the file changed while the site was being built; build again")
         made = make_files(data, info, variants, self.settings)
         for variant, blob in made.items():
+            if not self.enabled:  # (`--no-cache`: kept in memory, nothing written into the site)
+                with self.lock:
+                    self.blobs[variant.cache_name] = blob
+                    self.made[variant.cache_name] = hashlib.sha256(blob).hexdigest()
+                continue
             target = self.file(variant)
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -426,6 +447,9 @@ class _Cache:
     def save(self, used: set[str]) -> None:
         """Write the index; files of photos and settings no longer used are removed."""
         self.made = {name: digest for name, digest in self.made.items() if name in used}
+        if self.seen == self.originals and self.made == self.known_made and all(
+                entry["mtime_ns"] < self.saved_ns - 2_000_000_000 for entry in self.seen.values()):
+            return  # nothing changed: a rebuild writes nothing here
         if self.folder.is_dir():
             for sub in self.folder.iterdir():
                 if sub.is_dir():
@@ -433,7 +457,8 @@ class _Cache:
                         if path.name not in self.made:
                             with contextlib.suppress(OSError):
                                 path.unlink()
-        data = {"recipe": _RECIPE, "originals": dict(sorted(self.seen.items())), "made": dict(sorted(self.made.items()))}
+        data = {"recipe": _RECIPE, "saved_ns": time.time_ns(), "originals": dict(sorted(self.seen.items())),
+                "made": dict(sorted(self.made.items()))}
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.index_path.with_name(f"index.json.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data, indent=0, sort_keys=True), encoding="utf-8")

@@ -29,7 +29,21 @@ operation = st.one_of(
     st.tuples(st.just("rename"), st.integers(0, 9)),
     st.tuples(st.just("draft"), st.integers(0, 9)),
     st.tuples(st.just("template"), st.sampled_from(["A", "B"])),
+    st.tuples(st.just("photo"), st.integers(0, 9), st.integers(0, 2)),
 )
+
+
+def small_photo(variant: int) -> bytes:
+    """A small JPEG with a GPS tag, in one of three sizes and colours."""
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (53.0, 54.0, 12.0)}
+    buffer = io.BytesIO()
+    Image.new("RGB", (380 + 200 * variant, 300), (40 * variant, 90, 160)).save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -56,6 +70,8 @@ class Site:
         front = {"tags": a["tags"], "authors": ["Ales"], "translation_key": f"story-{n % 3}"}
         if a["draft"]:
             front["draft"] = True
+        if a.get("image"):
+            front.update(image=a["image"], image_alt="A photo")
         self.path(n).parent.mkdir(parents=True, exist_ok=True)
         self.path(n).write_text(article(a["title"], a["date"], a["body"], **front), encoding="utf-8")
 
@@ -97,6 +113,9 @@ class Site:
             a["date"] = DATES[args[1]]
         elif kind == "draft":
             a["draft"] = not a["draft"]
+        elif kind == "photo":  # a lead image (list thumbnails show it too), new or replaced
+            self.path(n).with_name(f"p{n}.jpg").write_bytes(small_photo(args[1]))
+            a["image"] = f"p{n}.jpg"
         self.write(n)
 
 
