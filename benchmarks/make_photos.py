@@ -141,20 +141,28 @@ def make_png(width: int, height: int, *, seed: int = 0, gps: bool = False) -> by
     return buffer.getvalue()
 
 
-def corpus(folder: Path, count: int, seed: int = 1) -> list[Path]:
-    """`count` JPEGs of 2 to 6 megapixels (landscape, some portrait held sideways), all with GPS."""
-    rng = random.Random(seed)
-    folder.mkdir(parents=True, exist_ok=True)
+def _one_photo(folder: Path, seed: int, n: int) -> Path:
+    rng = random.Random(seed * 100_000 + n)
     sizes = [(1728, 1152), (2048, 1365), (2400, 1600), (2592, 1728), (3000, 2000)]
-    made = []
-    for n in range(count):
-        path = folder / f"photo-{n:04d}.jpg"
-        if not path.exists():
-            width, height = rng.choice(sizes)
-            orientation = 6 if n % 10 == 0 else 1
-            path.write_bytes(make_jpeg(width, height, seed=seed * 100_000 + n, orientation=orientation, quality=88))
-        made.append(path)
-    return made
+    path = folder / f"photo-{n:04d}.jpg"
+    if not path.exists():
+        width, height = rng.choice(sizes)
+        data = make_jpeg(width, height, seed=seed * 100_000 + n, orientation=6 if n % 10 == 0 else 1, quality=88)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path
+
+
+def corpus(folder: Path, count: int, seed: int = 1) -> list[Path]:
+    """`count` JPEGs of 2 to 6 megapixels (one in ten held sideways), all with GPS; made on
+    every core, and kept: photos already in `folder` are not made again."""
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor() as pool:
+        return list(pool.map(partial(_one_photo, folder, seed), range(count), chunksize=8))
 
 
 def main() -> None:
