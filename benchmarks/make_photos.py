@@ -141,15 +141,35 @@ def make_png(width: int, height: int, *, seed: int = 0, gps: bool = False) -> by
     return buffer.getvalue()
 
 
+#: Base scenes a worker has drawn, by (size, variant): drawing costs several times an encoding.
+_SCENES: dict[tuple[tuple[int, int], int], Image.Image] = {}
+
+
 def _one_photo(folder: Path, seed: int, n: int) -> Path:
+    """Photo `n` of a corpus: one of a few drawn scenes per size, shifted and mirrored by `n`
+    (so no two photos have the same pixels), with its own metadata."""
+    from PIL import ImageChops, ImageOps
+
     rng = random.Random(seed * 100_000 + n)
     sizes = [(1728, 1152), (2048, 1365), (2400, 1600), (2592, 1728), (3000, 2000)]
     path = folder / f"photo-{n:04d}.jpg"
     if not path.exists():
-        width, height = rng.choice(sizes)
-        data = make_jpeg(width, height, seed=seed * 100_000 + n, orientation=6 if n % 10 == 0 else 1, quality=88)
+        size = rng.choice(sizes)
+        key = (size, n % 2)
+        if key not in _SCENES:
+            _SCENES[key] = draw_scene(*size, seed=seed * 1000 + sizes.index(size) * 2 + n % 2)
+        im = ImageChops.offset(_SCENES[key], rng.randint(0, size[0]), rng.randint(0, size[1] // 8))
+        if rng.random() < 0.5:
+            im = ImageOps.mirror(im)
+        orientation = 6 if n % 10 == 0 else 1
+        if orientation == 6:
+            im = im.transpose(Image.Transpose.ROTATE_90)
+        buffer = io.BytesIO()
+        im.save(buffer, "JPEG", quality=88, exif=exif_block(gps=True, orientation=orientation, seed=n),
+                xmp=xmp_packet(gps=True), comment=f"shot by {AUTHOR_CANARY}")
+        data = buffer.getvalue()
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
+        tmp.write_bytes(data[:2] + iptc_segment() + data[2:])
         tmp.replace(path)
     return path
 
@@ -162,7 +182,7 @@ def corpus(folder: Path, count: int, seed: int = 1) -> list[Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor() as pool:
-        return list(pool.map(partial(_one_photo, folder, seed), range(count), chunksize=8))
+        return list(pool.map(partial(_one_photo, folder, seed), range(count), chunksize=25))
 
 
 def main() -> None:
