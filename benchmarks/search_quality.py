@@ -115,6 +115,7 @@ def make_archive(folder: Path, samples: Path | None) -> Path:
     """The sample site, plus the page dumps when `samples` is a folder; built; returns output/."""
     site = folder / "site"
     shutil.copytree(ROOT / "content", site / "content")
+    shutil.copytree(ROOT / "static", site / "static")  # the logo and icon config.yaml names
     config = (ROOT / "config.yaml").read_text(encoding="utf-8")
     assert "search: false" not in config, "the sample site must build with search on"
     (site / "config.yaml").write_text(config, encoding="utf-8")
