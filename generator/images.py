@@ -121,6 +121,9 @@ class Photos:
     problems: list[Problem] = field(default_factory=list)
     #: Files encoded (or cleaned) by this build; 0 when every photo came from the cache.
     encoded: int = 0
+    #: Page source -> [its digest, line of `image:`, its body images without alt text] (see `check_pages`).
+    page_memo: dict[str, list[Any]] = field(default_factory=dict)
+    memo_path: Path | None = None
 
     def handles(self, rel_path: str) -> bool:
         """Whether the content file at `rel_path` is published by this module (not copied)."""
@@ -265,6 +268,12 @@ def prepare(assets: Iterable[SourceFile], config: Config, *, encode: bool, use_c
     """
     settings = config.images
     photos = Photos(settings)
+    if use_cache:
+        photos.memo_path = config.cache_dir / "images" / "pages.json"
+        with contextlib.suppress(OSError, ValueError):
+            loaded = json.loads(photos.memo_path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict):
+                photos.page_memo = loaded
     cache = _Cache(config.cache_dir / "images", settings, enabled=use_cache)
     raster = []
     for asset in assets:
@@ -646,31 +655,56 @@ def _strip_webp(data: bytes) -> bytes:
 
 def check_pages(pages: Mapping[str, Page], bodies: Mapping[str, RenderedBody], photos: Photos,
                 site_dir: Path) -> list[Problem]:
-    """Warnings for lead images without alt text or file, and body images without alt text."""
+    """Warnings for lead images without alt text or file, and body images without alt text.
+
+    What a page's text says (its images without alt text, the lines to name) is kept by page
+    version in the cache, so a rebuild reads no file and scans no body that did not change.
+    """
+    memo = photos.page_memo
+    fresh: dict[str, list[Any]] = {}
     problems = []
     for source, page in pages.items():
+        if not page.image and not any(link.lower().endswith((*RASTER, *AS_IS)) for link in
+                                      (bodies[source].internal_links if source in bodies else ())):
+            continue
+        known = memo.get(source)
+        if known is None or known[0] != page.digest or not page.digest:
+            known = [page.digest, _line_of(site_dir / source, "image:") if page.image else None,
+                     _images_without_alt(source, bodies.get(source), site_dir)]
+        fresh[source] = known
+        _, lead_line, without_alt = known
         if page.image:
             lead = photos.lead({"image": page.image, "meta": page.meta, "source": source})
-            line = _line_of(site_dir / source, "image:") or page.body_line
+            line = lead_line or page.body_line
             if lead is None or (lead["local"] and not _exists(lead["src"], photos, site_dir)):
                 problems.append(Problem("warning", source, line, f"lead image {page.image} points at no file",
                                         "put the file beside the article, or fix the path"))
             elif not lead["alt"].strip():
                 problems.append(Problem("warning", source, line, "the lead image has no alt text",
                                         "describe it for readers who cannot see it: image_alt: ..."))
-        body = bodies.get(source)
-        if body is None or not any(link.lower().endswith((*RASTER, *AS_IS)) for link in body.internal_links):
-            continue
-        for match in _IMG.finditer(body.html):
-            attrs = {name.lower(): value for name, value in _ATTR.findall(match.group(0))}
-            if attrs.get("alt", "").strip() or "role" in attrs:
-                continue
-            src = html.unescape(attrs.get("src", ""))
-            name = posixpath.basename(src)
-            problems.append(Problem("warning", source, _line_of(site_dir / source, name) or page.body_line,
-                                    f"the image {name} has no alt text",
+        for name, line in without_alt:
+            problems.append(Problem("warning", source, line or page.body_line, f"the image {name} has no alt text",
                                     "describe it in the brackets: ![what the photo shows](" + name + ")"))
+    if fresh != memo and photos.memo_path is not None:
+        with contextlib.suppress(OSError):
+            photos.memo_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = photos.memo_path.with_name(f"{photos.memo_path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(fresh, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, photos.memo_path)
     return problems
+
+
+def _images_without_alt(source: str, body: RenderedBody | None, site_dir: Path) -> list[tuple[str, int | None]]:
+    if body is None:
+        return []
+    found = []
+    for match in _IMG.finditer(body.html):
+        attrs = {name.lower(): value for name, value in _ATTR.findall(match.group(0))}
+        if attrs.get("alt", "").strip() or "role" in attrs:
+            continue
+        name = posixpath.basename(html.unescape(attrs.get("src", "")))
+        found.append((name, _line_of(site_dir / source, name)))
+    return found
 
 
 def _exists(src: str, photos: Photos, site_dir: Path) -> bool:
