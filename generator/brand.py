@@ -75,6 +75,7 @@ class BrandViews:
         self.config = config
         self._site: dict[str, dict[str, Any]] = {}
         self._footers: dict[str, str] = {}
+        self._relinked: dict[tuple[str, str], Markup] = {}
 
     def site_values(self, lang: str) -> dict[str, Any]:
         """`brand` and `menu` for the `site` mapping of a page in `lang`."""
@@ -99,12 +100,20 @@ class BrandViews:
         html = self._footers.get(lang)
         if html is None:
             html = self._footers[lang] = footer_html(self.config.footer.get(lang, ""))
+        if not html:
+            return Markup("")
+        # Links from the root decide every other link of a page (they depend on its depth
+        # only), so the footer is made once per language and root link, not once per page.
+        key = (lang, url("/"))
+        found = self._relinked.get(key)
+        if found is None:
 
-        def link_for(target: str) -> str:
-            path, sep, fragment = target.partition("#")
-            return url(path) + sep + fragment
+            def link_for(target: str) -> str:
+                path, sep, fragment = target.partition("#")
+                return url(path) + sep + fragment
 
-        return Markup(rewrite_site_links(html, {}, link_for)) if html else Markup("")
+            found = self._relinked[key] = Markup(rewrite_site_links(html, {}, link_for))
+        return found
 
 
 def menu_view(title: str, url: str) -> dict[str, Any]:
