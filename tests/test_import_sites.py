@@ -386,3 +386,16 @@ def test_check_links_knows_aliases_root_and_raw_html_and_names_the_line(tmp_path
     assert "/2020/01/01/old.html" not in text and "/news/old/" not in text and "link to / " not in text
     assert "content/en/2020/links.md:11: warning: link to /missing/page/ points at no page" in text
     assert "content/en/2020/links.md:9: warning: link to /nowhere/raw/ points at no page" in text
+
+
+def test_hugo_dates_without_offset_are_utc_unless_the_site_says_otherwise() -> None:
+    from generator.importer.hugo import site_from_config  # noqa: PLC0415
+
+    assert site_from_config({}).timezone == "UTC"
+    assert site_from_config({"timeZone": "Europe/Minsk"}).timezone == "Europe/Minsk"
+
+
+def test_old_url_with_repeated_slashes_redirects_from_the_merged_path() -> None:
+    from generator.importer import url_alias  # noqa: PLC0415
+
+    assert url_alias("https://old.example.org//greek/%ce%b5-2/") == ("/greek/ε-2/", "")

@@ -316,7 +316,7 @@ def url_alias(url: str) -> tuple[str | None, str]:
     parts = urlsplit(url)
     if parts.query:
         return None, f"old URL {url} has a query string; no redirect page can be made for it"
-    path = unquote(parts.path)
+    path = re.sub(r"/{2,}", "/", unquote(parts.path))  # servers merge repeated slashes
     if not path or path == "/":
         return None, ""
     problem = check_url_path(path)

@@ -229,7 +229,7 @@ def site_from_config(data: Mapping[str, Any]) -> HugoSite:
         content_dir=str(data.get("contentdir") or "content").strip("/"),
         permalinks=MappingProxyType(_permalinks(data.get("permalinks"))),
         ugly_urls=ugly_urls,
-        timezone=str(data.get("timezone") or ""),
+        timezone=str(data.get("timezone") or "UTC"),  # Hugo reads dates without an offset as UTC
         lower_paths=not data.get("disablepathtolower"),
         main_sections=tuple(as_list(main)),
         static_dirs=tuple(as_list(static)),
