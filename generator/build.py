@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import itertools
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -102,6 +103,8 @@ def _build(config: Config, options: Options) -> BuildResult:
         gc.freeze()
         bodies = {source: bodies[source] for source in site.pages}  # drafts and future pages left out
         report.extend(check_links(site, bodies, found, static, config.content_dir))
+        if options.check_only and "csp" not in config.params:
+            report.extend(blocked_resources(bodies))
         report.extend(brand.check_links(config, site, static))
         del pages
     if report.errors:
@@ -309,6 +312,28 @@ def check_links(site: Site, bodies: dict[str, RenderedBody], found: sources.Foun
                 problems.append(Problem("warning", source, _link_line(site.pages[source], link, content_dir),
                                         f"link to {link.removeprefix('vestka-src:')} points at no page or file",
                                         "fix the link, or check that the target is not a draft"))
+    return problems
+
+
+_EXTERNAL = re.compile(r"""<(img|audio|video|source|iframe|embed|track)\b[^>]*?\bsrc\s*=\s*["']((?:https?:)?//[^"']+)""",
+                       re.IGNORECASE)
+
+
+def blocked_resources(bodies: dict[str, RenderedBody]) -> list[Problem]:
+    """One warning per file whose body loads pictures, sound or frames from other hosts: the
+    default theme's Content-Security-Policy blocks them, so readers would see nothing."""
+    problems = []
+    for source, body in bodies.items():
+        html = body.html
+        if "//" not in html:
+            continue
+        found = _EXTERNAL.findall(html)
+        if found:
+            kinds = ", ".join(f"{tag.lower()} {url}" for tag, url in found[:3]) + (", …" if len(found) > 3 else "")
+            problems.append(Problem("warning", source, None,
+                                    f"{len(found)} external resource(s) the theme's Content-Security-Policy blocks: "
+                                    + kinds,
+                                    "import with --fetch-media, or copy the files into the site and link them"))
     return problems
 
 

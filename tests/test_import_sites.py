@@ -399,3 +399,22 @@ def test_old_url_with_repeated_slashes_redirects_from_the_merged_path() -> None:
     from generator.importer import url_alias  # noqa: PLC0415
 
     assert url_alias("https://old.example.org//greek/%ce%b5-2/") == ("/greek/ε-2/", "")
+
+
+def test_check_warns_once_per_file_about_resources_the_csp_blocks(tmp_path: Path, capsys) -> None:
+    from generator.cli import main  # noqa: PLC0415
+
+    site = tmp_path / "site"
+    new_site(site, "languages: [en]\ntimezone: UTC\n")
+    write(site / "content/en", {
+        "2020/remote.md": "---\ntitle: Remote\ndate: 2020-01-01\n---\n![a](https://cdn.example.net/a.jpg)\n\n"
+                          '<audio src="https://cdn.example.net/b.mp3"></audio>\n\n'
+                          '<iframe src="https://video.example.net/embed/1"></iframe>\n',
+        "2020/local.md": "---\ntitle: Local\ndate: 2020-01-02\n---\nNothing remote. [A link](https://example.net/)\n",
+    })
+    assert main(["check", "--site", str(site)]) == 0
+    out = capsys.readouterr()
+    lines = [line for line in (out.out + out.err).splitlines() if "Content-Security-Policy" in line]
+    assert len(lines) == 1 and lines[0].startswith("content/en/2020/remote.md")
+    assert "3 external resource(s)" in lines[0] and "img https://cdn.example.net/a.jpg" in lines[0]
+    assert "--fetch-media" in lines[0]
