@@ -223,3 +223,13 @@ def test_wordpress_items_sharing_an_id_or_link_are_all_imported_and_build(tmp_pa
     assert main(["build", "--site", str(tmp_path)]) == 0
     assert (tmp_path / "output/_redirects").is_file()
     assert (tmp_path / "output/2013/01/11/empty/index.html").is_file()
+
+
+def test_wordpress_uploads_beside_the_export_are_copied_and_linked(tmp_path: Path) -> None:
+    config = parse_config("languages: [en, be]\ntimezone: Europe/Minsk\n", tmp_path)
+    report = run_import("wordpress", [FIXTURES / "wordpress-uploads"], config)
+    assert report.media == ["/wp-content/uploads/court-300x200.jpg"]
+    assert (tmp_path / "content/wp-content/uploads/court-300x200.jpg").is_file()
+    _, body = front(tmp_path / "content/en/2012/court-postpones-trial.md")
+    assert "[![Court building](/wp-content/uploads/court-300x200.jpg)]" in body
+    assert report.missing_media == ["export.xml#101: https://rights.example.org/wp-content/uploads/court.jpg"]

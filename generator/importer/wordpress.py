@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from html import escape, unescape
@@ -31,6 +32,7 @@ from generator.importer import (
     warning,
 )
 from generator.importer.markdown_convert import html_to_markdown, html_to_text
+from generator.importer.media import find_media, link_targets
 
 _CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 _DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -41,12 +43,33 @@ _DEFAULT_CATEGORIES = {"uncategorized", "uncategorised", "bez-kategorii", "бе�
 
 
 def plan(source: Path, options: ParseOptions) -> list[Job]:
-    """One job per `.xml` export in `source`."""
-    return [Job(path, origin_name(path, source), partial(parse_wxr, origin=origin_name(path, source)))
+    """One job per `.xml` export in `source`; an `uploads` folder found beside the exports
+    (`wp-content/uploads/` or `uploads/`) provides the media the posts show."""
+    folder = source if source.is_dir() else source.parent
+    uploads = next((d for d in (folder / "wp-content" / "uploads", folder / "uploads") if d.is_dir()), None)
+    return [Job(path, origin_name(path, source), partial(parse_wxr, origin=origin_name(path, source),
+                                                         uploads=uploads))
             for path in source_files(source, (".xml",))]
 
 
-def parse_wxr(text: str, origin: str) -> Parsed:
+def _upload(target: str, uploads: Path, hosts: tuple[str, ...]) -> tuple[Path, str] | None:
+    """The local copy of an uploaded file the export links to, and its old site path."""
+    parts = urlsplit(target)
+    host = (parts.hostname or "").lower()
+    path = unquote(parts.path)
+    if host and host not in hosts and not host.endswith(".files.wordpress.com"):
+        return None
+    rest = path.split("/wp-content/uploads/", 1)[1] if "/wp-content/uploads/" in path else (
+        path.lstrip("/") if host.endswith(".files.wordpress.com") else None)
+    if not rest:
+        return None
+    local = (uploads / rest).resolve()
+    if not local.is_file() or not local.is_relative_to(uploads.resolve()):
+        return None
+    return local, "/wp-content/uploads/" + rest
+
+
+def parse_wxr(text: str, origin: str, uploads: Path | None = None) -> Parsed:
     """A whole export file -> its posts and pages, with attachments and problems listed."""
     try:
         root = ET.fromstring(_xml_entities(text))
@@ -64,6 +87,7 @@ def parse_wxr(text: str, origin: str) -> Parsed:
     attachments: list[str] = []
     ignored: dict[str, int] = {}
     left: list[tuple[str, str]] = []
+    lost: list[str] = []
     for node in channel.findall("item"):
         kind = _wp_text(node, "post_type") or "post"
         status = _wp_text(node, "status") or "publish"
@@ -80,13 +104,21 @@ def parse_wxr(text: str, origin: str) -> Parsed:
             skips.append(skipped(name, f"{kind} with status {status!r} is not imported"))
             continue
         item, item_notes = _item(node, name, kind, status, authors, language)
+        if uploads is not None:
+            hosts = tuple(h for h in {urlsplit((channel.findtext("link") or "").strip()).hostname,
+                                      *(urlsplit(t).hostname for t in link_targets(item.body)
+                                        if ".files.wordpress.com/" in t)} if h)
+            found, missing = find_media([item.body, item.image], partial(_upload, uploads=uploads, hosts=hosts),
+                                        hosts)
+            item = replace(item, media=found)
+            lost.extend(f"{name}: {ref}" for ref in missing)
         notes.extend(warning(name, note) for note in item_notes if not note.startswith("\0"))
         left.extend((f"WordPress shortcode [{note[1:]}]", name) for note in item_notes if note.startswith("\0"))
         items.append(item)
     for kind, count in sorted(ignored.items()):
         notes.append(warning(origin, f"ignored {count} item(s) of type {kind!r}"))
     return Parsed(items=tuple(items), warnings=tuple(notes), skipped=tuple(skips), attachments=tuple(attachments),
-                  leftovers=tuple(left))
+                  leftovers=tuple(left), missing_media=tuple(lost))
 
 
 def _item(node: ET.Element, name: str, kind: str, status: str, authors: dict[str, str],
