@@ -418,3 +418,13 @@ def test_check_warns_once_per_file_about_resources_the_csp_blocks(tmp_path: Path
     assert len(lines) == 1 and lines[0].startswith("content/en/2020/remote.md")
     assert "3 external resource(s)" in lines[0] and "img https://cdn.example.net/a.jpg" in lines[0]
     assert "--fetch-media" in lines[0]
+
+
+@pytest.mark.parametrize(("target", "media"), [
+    ("https://18f.gsa.gov", False), ("https://old.example.org/about/", False), ("/2015/10/19/a.html", False),
+    ("https://old.example.org/a.png", True), ("/x/report.pdf#page=2", True), ("//cdn.example.net/a.jpg", True),
+])
+def test_media_targets_are_files_not_pages_or_hosts(target: str, media: bool) -> None:
+    from generator.importer.media import is_media_target  # noqa: PLC0415
+
+    assert is_media_target(target) is media

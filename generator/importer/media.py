@@ -73,7 +73,10 @@ def own_path(target: str, hosts: Iterable[str]) -> str | None:
 
 
 def is_media_target(target: str) -> bool:
-    path = unquote(target.split("?")[0].split("#")[0])
+    path = target.split("?")[0].split("#")[0]
+    if "//" in path:
+        path = path.split("//", 1)[1].partition("/")[2]  # the path after the host name
+    path = unquote(path)
     return posixpath.splitext(path.rsplit("/", 1)[-1])[1].lower() not in _PAGE_SUFFIXES
 
 
