@@ -7,7 +7,6 @@ newest first, then by URL, so the same input always gives the same site.
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -17,16 +16,7 @@ from generator.config import Config
 from generator.errors import Problem
 from generator.model import Alias, Listing, Page, Site
 from generator.related import related_lists
-
-
-def tag_identity(name: str) -> str:
-    """Tags that differ only in case or Unicode form are one tag."""
-    return unicodedata.normalize("NFKC", name).casefold()
-
-
-def list_url(lang: str, *parts: str) -> str:
-    """URL of a list page of `lang`: list_url("en", "tags", "belarus") -> "/en/tags/belarus/"."""
-    return urls.expand_permalink("/" + "/".join([lang, *parts]) + "/", {})
+from generator.site_paths import list_url, tag_identity, translation_key
 
 
 def assemble(pages: Iterable[Page], config: Config, *, drafts: bool = False, future: bool = False,
@@ -184,13 +174,10 @@ def _translations(pages: list[Page], config: Config, problems: list[Problem]) ->
     """Group translations: same translation_key, or else the same path below sibling language folders."""
     groups: dict[str, dict[str, str]] = defaultdict(dict)
     for page in pages:
-        if page.translation_key:
-            key = "key:" + page.translation_key
-        else:
-            parts = page.source.split("/")
-            if len(parts) < 3 or parts[1] not in config.language_codes:
-                continue
-            key = "path:" + "/".join(parts[2:]).rsplit(".", 1)[0]
+        parts = page.source.split("/")
+        if not page.translation_key and (len(parts) < 3 or parts[1] not in config.language_codes):
+            continue
+        key = translation_key(page)
         group = groups[key]
         if page.lang in group:
             if page.translation_key:
@@ -209,9 +196,9 @@ def _translations(pages: list[Page], config: Config, problems: list[Problem]) ->
     return out
 
 
-def translations_of(site: Site, page: Page) -> tuple[str, ...]:
-    """Sources of `page`'s translations (itself excluded), in language order."""
-    key = "key:" + page.translation_key if page.translation_key else "path:" + "/".join(
-        page.source.split("/")[2:]).rsplit(".", 1)[0]
-    group = site.translations.get(key, ())
-    return tuple(s for s in group if s != page.source) if page.source in group else ()
+def next_due(pages: list[Page], now: datetime, future: bool) -> float | None:
+    """When the earliest future-dated article becomes due (a rebuild must then show it)."""
+    if future:
+        return None
+    due = [p.date.timestamp() for p in pages if p.date > now]
+    return min(due) if due else None

@@ -14,11 +14,11 @@ import markdown
 from markupsafe import Markup
 
 from generator import colours
-from generator.assemble import list_url
 from generator.config import Config
 from generator.errors import Problem
 from generator.markup import rewrite_site_links
 from generator.model import OutputFile, Site
+from generator.site_paths import list_url
 
 #: Where the generated colour stylesheet is written inside output/.
 STYLESHEET = "static/brand.css"

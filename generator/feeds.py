@@ -11,34 +11,26 @@ from __future__ import annotations
 
 import html
 import mimetypes
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from xml.sax.saxutils import escape
 
 from generator import __version__, urls
-from generator.assemble import list_url, tag_identity
 from generator.config import Config
 from generator.i18n import Strings
 from generator.markup import SOURCE, resolve_link, rewrite_site_links
 from generator.model import OutputFile, Page, RenderedBody, Site
+from generator.site_paths import list_url, tag_identity
+from generator.xmltext import xml_text
 
-#: Characters XML 1.0 does not allow (C0 controls but tab/newline/CR, lone surrogates, U+FFFE/F).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 #: href/src values written from the site root, or links to another source, in body HTML.
 #: Shown as the feed's `updated` time when a language has no article yet (valid, and stable).
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 ATOM_NAME = "feed.xml"
 RSS_NAME = "rss.xml"
-
-
-def xml_text(value: str) -> str:
-    """`value` escaped for XML text or a double-quoted attribute, forbidden characters removed."""
-    return escape(_NOT_XML.sub("", value), {'"': "&quot;"})
 
 
 def atom_path(listing_url: str) -> str:

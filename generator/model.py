@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from generator.errors import Problem
 
@@ -171,6 +171,109 @@ class OutputFile:
     sources: tuple[str, ...] = ()
     #: Already stored in the folder being written, by the worker that made it (see write.store).
     stored: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One output page to render: which kind of page, where, and what it shows."""
+
+    kind: str
+    url_path: str
+    output_path: str
+    #: The page source, listing key (lang, kind, index) or language, as the renderer needs it.
+    ref: Any = None
+    number: int = 1
+    total: int = 1
+    #: The values its render reads (one of the `*Inputs` records below); its key is their hash.
+    inputs: Any = None
+
+    @property
+    def source(self) -> str:
+        """What produces the page, for messages: a content file or the page's name."""
+        if self.kind in ("article", "page", "alias"):
+            return self.ref
+        return f"the {self.kind} page {self.url_path}"
+
+
+# --- what a page's render reads ------------------------------------------------------------
+# Each planned page carries one of these records. The renderer builds the template context from
+# it, and the page's key is a hash of the same record (generator.incremental.keys), so the two
+# cannot drift apart. Fields named in SOURCES hold source paths of other pages the page shows:
+# they enter the key through those pages' own keys (their text, URL and term links). `sidebar`
+# is the language whose "Latest news" the page shows ("" for none): the key's second part.
+# Everything else a render reads is the config, the templates and the string tables, which are
+# in every key.
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleInputs:
+    """An article or a standalone page."""
+
+    SOURCES: ClassVar[tuple[str, ...]] = ("source", "translations", "older", "newer", "related")
+    source: str
+    template: str
+    #: URLs of the pages its body links to by their source file.
+    links: tuple[str, ...]
+    translations: tuple[str, ...]
+    older: str | None
+    newer: str | None
+    related: tuple[str, ...]
+    sidebar: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListInputs:
+    """One page of a listing (home, tag, author, year, month); `root` is set for the site's "/"."""
+
+    SOURCES: ClassVar[tuple[str, ...]] = ("shown",)
+    lang: str
+    kind: str
+    key: str
+    title: str
+    url_path: str
+    count: int
+    shown: tuple[str, ...]
+    #: URLs of the same kind of page in every language (the switcher; they also decide hreflang).
+    language_links: tuple[str, ...]
+    root: str
+    #: What the home page's sidebar shows of the site's tags and years ("" on other listings).
+    home_sidebar: str
+    sidebar: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexInputs:
+    """A language's tags, authors or archive page: (kind, key, title, URL, count) of each listing."""
+
+    SOURCES: ClassVar[tuple[str, ...]] = ()
+    lang: str
+    items: tuple[tuple[str, str, str, str, int], ...]
+    language_links: tuple[str, ...]
+    sidebar: str
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageInputs:
+    """A page that shows only its language's frame: the search page, 404, the language chooser."""
+
+    SOURCES: ClassVar[tuple[str, ...]] = ()
+    lang: str
+    language_links: tuple[str, ...]
+    sidebar: str
+
+
+@dataclass(frozen=True, slots=True)
+class AliasInputs:
+    """A redirect from an old URL to the page at `target`."""
+
+    SOURCES: ClassVar[tuple[str, ...]] = ("target",)
+    target: str
+    sidebar: str = ""
+
+
+#: Marks of the "Latest news" fragment in pages, so a rebuild can replace it without a render.
+SIDEBAR_START = "<!--vestka:latest-->"
+SIDEBAR_END = "<!--/vestka:latest-->"
 
 
 @dataclass(slots=True)

@@ -47,7 +47,7 @@ from generator import watch
 from generator.build import Options, build
 from generator.config import Config, load_config
 from generator.errors import ConfigError, Problem, VestkaError
-from generator.render import builtin_theme_dir
+from generator.theme import builtin_theme_dir
 
 #: Ports tried after the one asked for when it is taken.
 PORT_TRIES = 20

@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from generator import urls
-from generator.assemble import list_url, translations_of
 from generator.config import Config
-from generator.feeds import xml_text
 from generator.model import OutputFile, Site
+from generator.site_paths import list_url, translations_of
+from generator.xmltext import xml_text
 
 MAX_URLS = 50_000
 MAX_BYTES = 50 * 1024 * 1024

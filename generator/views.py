@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from generator import urls
-from generator.assemble import list_url, tag_identity, translations_of
 from generator.config import Config
 from generator.i18n import Strings
 from generator.model import Listing, Page, RenderedBody, Site
+from generator.site_paths import list_url, tag_identity
 
 #: Article views one process keeps before starting afresh.
 MAX_VIEWS = 20_000
@@ -99,9 +99,10 @@ class Views:
         items = [s for s in self.site.latest.get(lang, ()) if s != exclude][: self.config.latest_news]
         return [self.article(s) for s in items]
 
-    def translations(self, page: Page) -> list[dict[str, Any]]:
+    def translations(self, sources: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The translations shown on a page: their sources, in language order."""
         out = []
-        for source in translations_of(self.site, page):
+        for source in sources:
             other = self.site.pages[source]
             language = self.config.language(other.lang)
             out.append({"lang": other.lang, "name": language.name, "url": other.url_path, "title": other.title})
@@ -117,9 +118,9 @@ class Views:
                                     home=kind != "home" and language.code != lang)
                 for language in self.config.languages]
 
-    def article_language_links(self, page: Page) -> list[dict[str, Any]]:
+    def article_language_links(self, page: Page, translations: tuple[str, ...]) -> list[dict[str, Any]]:
         """The switcher of an article: its translation in each language, else that language's home."""
-        found = {self.site.pages[s].lang: self.site.pages[s].url_path for s in translations_of(self.site, page)}
+        found = {self.site.pages[s].lang: self.site.pages[s].url_path for s in translations}
         out = []
         for language in self.config.languages:
             code = language.code
@@ -164,8 +165,8 @@ class Views:
                 out.append({"lang": language.code, "url": url})
         return out if len(out) > 1 else []
 
-    def article_alternates(self, page: Page) -> list[dict[str, Any]]:
-        group = [page.source, *translations_of(self.site, page)]
+    def article_alternates(self, page: Page, translations: tuple[str, ...]) -> list[dict[str, Any]]:
+        group = [page.source, *translations]
         if len(group) < 2:
             return []
         order = {code: i for i, code in enumerate(self.config.language_codes)}

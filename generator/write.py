@@ -27,7 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import Problem, VestkaError
-from generator.manifest import MANIFEST, NO_BUILD, BuildCheck, file_stats, manifest_bytes, read_manifest, save_stats
+from generator.manifest import (
+    MANIFEST,
+    NO_BUILD,
+    BuildCheck,
+    check_build,
+    file_stats,
+    load_stats,
+    manifest_bytes,
+    read_manifest,
+    save_stats,
+)
 from generator.model import OutputFile
 from generator.urls import check_url_path
 
@@ -102,16 +112,41 @@ def migrate_old_state(places: Places) -> None:
         (parent / f"{_OLD_LOCK_PREFIX}{name}").unlink()
 
 
+@dataclass(slots=True)
+class Target:
+    """An output folder about to be written: where its state lives, and its last build as checked."""
+
+    places: Places
+    output: BuildCheck
+    recorded: dict[str, dict[str, tuple[int, int]]]
+    _spare: BuildCheck | None = None
+
+    def spare(self) -> BuildCheck:
+        """The build before last, checked on first use (a no-op build never needs it)."""
+        if self._spare is None:
+            self._spare = check_build(self.places.spare, self.recorded.get("previous", {}))
+        return self._spare
+
+
+def open_target(output_dir: Path, cache_dir: Path) -> Target:
+    """The state of `output_dir`, an older Vestka's state moved in, and its build checked against the disk."""
+    places = places_for(output_dir, cache_dir)
+    migrate_old_state(places)
+    recorded = load_stats(places.stats)
+    return Target(places, check_build(output_dir, recorded.get("output", {})), recorded)
+
+
 class WriteError(VestkaError):
     """The output could not be written safely."""
 
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """The folder a build is being written into, once `publish` has chosen it.
+    """The folder a build is being written into (see `open_destination`).
 
-    Render workers get it too and store the pages they make themselves (`store`), so the files
-    of a big build are written on every core; the writing process then only keeps the books.
+    Render workers get it as an argument and store the pages they make themselves (`store`),
+    so the files of a big build are written on every core; the writing process then only keeps
+    the books.
     """
 
     root: Path
@@ -120,6 +155,13 @@ class Destination:
     previous: dict[str, str]
     #: What `root` holds already, by hash.
     present: dict[str, str]
+    places: Places | None = None
+    #: The manifest of output/ as it is, damaged files included.
+    last: dict[str, str] = field(default_factory=dict)
+    #: The manifest of the spare folder when `root` is that folder, damaged files included.
+    reused: dict[str, str] = field(default_factory=dict)
+    #: (size, mtime) of output/'s intact files, kept for when output/ becomes the spare folder.
+    verified: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: Folders this process has made or found (each forked worker has its own copy).
     folders: set[Path] = field(default_factory=set)
 
@@ -263,64 +305,75 @@ def safe_target(root: Path, rel: str) -> Path:
     return root.joinpath(*rel.split("/"))
 
 
-def publish(files: Iterable[OutputFile], places: Places, *, progress: Callable[[int], None] | None = None,
-            finish: Callable[[Path], list[str]] | None = None,
-            on_destination: Callable[[Destination], None] | None = None,
-            output: BuildCheck = NO_BUILD, spare: BuildCheck = NO_BUILD) -> tuple[dict[str, str], int, int, int]:
-    """Write `files` as the new output/; returns (manifest, written, unchanged, removed).
+@contextlib.contextmanager
+def open_destination(places: Places, output: BuildCheck = NO_BUILD,
+                     spare: BuildCheck = NO_BUILD) -> Iterator[Destination]:
+    """The folder to prepare the new build in, removed again if the build fails before `commit`.
 
-    The new build is prepared in the state folder: in the build before last when it is
-    intact (only the files that differ from it are written: a rebuild costs what changed),
-    else in a fresh staging folder. `finish` may add files to the finished folder (a search
-    index) and returns their paths. Then the two folders are exchanged in one step.
-    `on_destination` is told the folder before the first file is taken from `files`, so that
-    whoever makes them can store them there directly (items marked `stored`). `output` and
-    `spare` are the builds in output/ and in the spare folder as checked: their damaged files
-    (edited by hand; the two builds may share an inode) are neither linked nor kept.
+    The build before last when it is intact (only the files that differ from it are written:
+    a rebuild costs what changed), else a fresh staging folder. `output` and `spare` are the
+    builds in output/ and in the spare folder as checked: their damaged files (edited by hand;
+    the two builds may share an inode) are neither linked nor kept.
     """
     output_dir = places.output_dir
-    last = output.files
-    previous = output.intact
     spare_path = places.spare
-    spare_files: dict[str, str] | None = spare.intact if output_dir.exists() and spare.files else None
-    if spare_files is None:
+    if output_dir.exists() and spare.files:
+        root, present = spare_path, spare.intact
+        (spare_path / MANIFEST).unlink()  # from here until the swap, the spare is not a complete build
+    else:
         if spare_path.exists() or spare_path.is_symlink():
             _remove(spare_path)
-        target_root = places.staging(os.getpid())
-        if target_root.exists():
-            shutil.rmtree(target_root)
-        target_root.mkdir()
-        spare_files = {}
-    else:
-        target_root = spare_path
-        (spare_path / MANIFEST).unlink()  # from here until the swap, the spare is not a complete build
+        root, present = places.staging(os.getpid()), {}
+        if root.exists():
+            shutil.rmtree(root)
+        root.mkdir()
+    dest = Destination(root, output_dir, output.intact, present, places, output.files,
+                       spare.files if root == spare_path else {}, output.verified)
     try:
-        dest = Destination(target_root, output_dir, previous, spare_files)
-        if on_destination is not None:
-            on_destination(dest)
-        manifest, written, unchanged = _fill(files, dest, progress)
-        for stale in sorted(set(spare.files if target_root == spare_path else ()) - set(manifest), reverse=True):
-            _unlink_and_prune(target_root, stale)
-        if finish is not None:
-            for rel in finish(target_root):
-                made = safe_target(target_root, rel)
-                manifest[rel] = hashlib.sha256(made.read_bytes()).hexdigest()
-                if previous.get(rel) == manifest[rel]:
-                    unchanged += 1
-                    _relink(output_dir / rel, made)  # same bytes as before: keep the old file and its time
-                else:
-                    written += 1
-            manifest = dict(sorted(manifest.items()))
-        _write_manifest(target_root / MANIFEST, manifest_bytes(manifest), output_dir / MANIFEST)
-        _swap(target_root, places, keep_old_as=spare_path)
+        yield dest
     except BaseException:
-        if target_root != spare_path:
-            shutil.rmtree(target_root, ignore_errors=True)
+        if root != spare_path:
+            shutil.rmtree(root, ignore_errors=True)
         raise
+
+
+def commit(dest: Destination, files: Iterable[OutputFile], *, progress: Callable[[int], None] | None = None,
+           finish: Callable[[Path], list[str]] | None = None) -> tuple[dict[str, str], int, int, int]:
+    """Write `files` into `dest` and swap it in as the new output/; returns (manifest, written, unchanged, removed).
+
+    Items marked `stored` were stored by whoever made them. `finish` may add files to the
+    finished folder (a search index) and returns their paths. Then the two folders are
+    exchanged in one step.
+    """
+    assert dest.places is not None
+    places, root, previous, output_dir = dest.places, dest.root, dest.previous, dest.output_dir
+    manifest, written, unchanged = _fill(files, dest, progress)
+    for stale in sorted(set(dest.reused) - set(manifest), reverse=True):
+        _unlink_and_prune(root, stale)
+    if finish is not None:
+        for rel in finish(root):
+            made = safe_target(root, rel)
+            manifest[rel] = hashlib.sha256(made.read_bytes()).hexdigest()
+            if previous.get(rel) == manifest[rel]:
+                unchanged += 1
+                _relink(output_dir / rel, made)  # same bytes as before: keep the old file and its time
+            else:
+                written += 1
+        manifest = dict(sorted(manifest.items()))
+    _write_manifest(root / MANIFEST, manifest_bytes(manifest), output_dir / MANIFEST)
+    _swap(root, places, keep_old_as=places.spare)
     # The old output/ is now the spare folder, its files as they were checked.
-    save_stats(places.stats, {"output": file_stats(output_dir, manifest), "previous": output.verified})
-    removed = len(set(last) - set(manifest))
+    save_stats(places.stats, {"output": file_stats(output_dir, manifest), "previous": dest.verified})
+    removed = len(set(dest.last) - set(manifest))
     return manifest, written, unchanged, removed
+
+
+def publish(files: Iterable[OutputFile], places: Places, *, progress: Callable[[int], None] | None = None,
+            finish: Callable[[Path], list[str]] | None = None, output: BuildCheck = NO_BUILD,
+            spare: BuildCheck = NO_BUILD) -> tuple[dict[str, str], int, int, int]:
+    """`open_destination` and `commit` in one step, for files that are all made by the caller."""
+    with open_destination(places, output, spare) as dest:
+        return commit(dest, files, progress=progress, finish=finish)
 
 
 def _fill(files: Iterable[OutputFile], dest: Destination,

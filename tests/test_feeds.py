@@ -21,13 +21,14 @@ from lxml import etree
 
 from generator import sources
 from generator.assemble import assemble
-from generator.build import Options, build, read_pages
-from generator.cache import PageCache
+from generator.build import Options, build
 from generator.config import Config, load_config
 from generator.errors import Report
 from generator.feeds import Entry, Feed, atom_xml, plan_feeds, render_feeds, rss_xml, xml_text
 from generator.i18n import Strings
+from generator.incremental.page_cache import PageCache
 from generator.model import OutputFile, RenderedBody, Site
+from generator.reading import read_pages
 from generator.render import theme_dirs
 from generator.search import index_files
 from generator.sitemap import render_sitemap

@@ -200,7 +200,7 @@ def test_a_corrupted_cache_is_detected_and_ignored(tmp_path: Path, make_site, ki
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
     assert tree_state(site / "output") == reference
-    from generator.cache import PageCache
+    from generator.incremental.page_cache import PageCache
 
     again = PageCache.open(load_config(site))
     assert again.rejected == "", f"the cache was not rewritten after being found damaged: {again.rejected}"
@@ -210,7 +210,7 @@ def test_a_cache_entry_tampered_with_behind_its_checksum_is_not_trusted(tmp_path
     """A cache whose payload changed but whose stored checksum did not is rejected."""
     site = make_site({"content/en/2011/a.md": article("Original title", "2011-03-14")})
     build(load_config(site), Options())
-    from generator.cache import _shard
+    from generator.incremental.page_cache import _shard
 
     path = site / f".vestka-cache/pages-{_shard('content/en/2011/a.md'):02d}.bin"
     blob = path.read_bytes()

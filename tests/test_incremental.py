@@ -221,3 +221,45 @@ def test_a_rebuild_without_changes_takes_the_no_op_path_and_reports_the_same_war
     assert any("is not a web address" in w for w in warnings)
     assert any("/en/missing/" in w for w in warnings)
     assert [str(p) for p in second.problems] == [str(p) for p in third.problems] == warnings
+
+
+def test_forked_workers_give_the_same_bytes_as_one_process(make_site, tmp_path, monkeypatch):
+    import dataclasses
+
+    from generator import parallel, write
+
+    files = {}
+    for n in range(320):  # above MIN_PARALLEL_ITEMS: both the read pass and the render pass fork
+        lang = "ru" if n % 4 == 0 else "en"
+        files[f"content/{lang}/{2010 + n % 7}/s{n}.md"] = article(
+            f"{TITLES[n % 5]} {n}", f"{2010 + n % 7}-{1 + n % 12:02d}-{1 + n % 28:02d}",
+            f"Story {n} about [the report](/en/) and *rights*.", tags=[TAGS[n % 5], TAGS[(n + 2) % 5]],
+            authors=[f"Author {n % 6}"], translation_key=f"story-{n // 4}")
+    site = make_site(files)
+    config = load_config(site)
+    assert parallel.MIN_PARALLEL_ITEMS < 320 and parallel.workers_available() >= 2, "needs two cores"
+    stores = tmp_path / "stores"
+    original = write.store
+
+    def recording(dest, path, data, digest, copy_from=None):
+        with open(stores, "a", encoding="ascii") as handle:  # appends from every process
+            handle.write(f"{os.getpid()}\n")
+        return original(dest, path, data, digest, copy_from)
+
+    monkeypatch.setattr(write, "store", recording)
+
+    def build_into(name: str, **options) -> set[str]:
+        stores.unlink(missing_ok=True)
+        build(dataclasses.replace(config, output_override=tmp_path / name), Options(**options))
+        return set(stores.read_text(encoding="ascii").split()) if stores.exists() else set()
+
+    forked = build_into("parallel")
+    assert forked - {str(os.getpid())}, "no page was stored by a forked worker"
+    (site / "content/en/2011/s1.md").write_text(article("Edited", "2011-02-02", "New text.", tags=["Courts"]),
+                                                encoding="utf-8")
+    (site / "content/en/2012/new.md").write_text(article("Newest", "2019-12-31", "New."), encoding="utf-8")
+    build_into("parallel")  # incremental, forked: the edited and spliced pages
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 10**9)
+    alone = build_into("serial", use_cache=False)
+    assert alone <= {str(os.getpid())}
+    assert tree(tmp_path / "parallel") == tree(tmp_path / "serial")

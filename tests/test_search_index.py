@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import BASIC_CONFIG, article
 
 from generator.build import Options, build
-from generator.cache import load_blob
+from generator.cache_files import load_blob
 from generator.config import load_config
 from generator.search import analyse, codec, doc_ids, index_fingerprint, plain_text, term_shard
 from generator.search.text import terms

@@ -18,7 +18,7 @@ from conftest import article
 from test_serve import Running, write_site
 from theme_support import chromium_path
 
-from generator.render import builtin_theme_dir
+from generator.theme import builtin_theme_dir
 
 pytestmark = pytest.mark.browser
 

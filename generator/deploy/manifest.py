@@ -11,15 +11,14 @@ Two files share one shape, `{"generator": "vestka X", "files": {"path": "sha256 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path, PurePosixPath
 
 from generator import __version__
 from generator.errors import DeployError, Problem
+from generator.manifest import MANIFEST as BUILD_MANIFEST
+from generator.manifest import sha256_file
 
-#: Written by the build into output/.
-BUILD_MANIFEST = ".vestka-manifest.json"
 #: Written by deploy at the root of the target.
 TARGET_MANIFEST = ".vestka-deploy.json"
 #: Files whose names start with this are Vestka's own bookkeeping and are never uploaded.
@@ -31,14 +30,6 @@ TMP_PREFIX = ".vestka-tmp-"
 NOT_A_FILE = "not a regular file"
 #: What a target reports for an object whose content it cannot vouch for (no recorded hash on it).
 UNKNOWN = "unknown content"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def is_private(rel_path: str) -> bool:

@@ -34,14 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from generator import urls
-from generator.assemble import list_url
-from generator.cache import code_fingerprint, load_blob, save_blob
+from generator.cache_files import code_fingerprint, load_blob, save_blob
 from generator.config import Config
 from generator.i18n import Strings
 from generator.model import OutputFile, Page, RenderedBody, Site
 from generator.parallel import ordered_imap
 from generator.search import codec
 from generator.search.text import ANALYZER_VERSION, BELARUSIAN_ENDINGS, STOP_WORDS, stemmer_name, terms
+from generator.site_paths import list_url
 
 #: Folder of a language's index, inside its search page's folder.
 INDEX_DIR = "index"

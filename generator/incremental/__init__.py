@@ -1,0 +1,125 @@
+"""The incremental layer: everything a build reuses from the builds before it, behind one interface.
+
+- `page_cache`: pages and body HTML of unchanged source files, related lists;
+- `output_state`: what the last build of an output folder was made from (the no-op check) and
+  the key and hash of every file it wrote;
+- `keys`: the key of each planned output (a hash of what it shows);
+- `splice`: pages whose only change is their sidebar.
+
+`open_layer` gives `Incremental` for a normal build, and `NullIncremental` (the same interface,
+reusing nothing) for `--no-cache` and `vestka check`. A stage asks the layer; it never needs to
+know which one it has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from generator.config import Config
+from generator.incremental.keys import Keys
+from generator.incremental.output_state import OutputState
+from generator.incremental.page_cache import PageCache
+from generator.incremental.splice import splice_safe
+from generator.manifest import BuildCheck
+from generator.model import BuildResult, SourceFile
+
+if TYPE_CHECKING:
+    from generator.feeds import FeedPlan
+    from generator.plan import Plan
+    from generator.write import Target
+
+
+@dataclass(slots=True)
+class Decision:
+    """What to do with each planned page: reuse the file of the last build, splice it, or render."""
+
+    #: Output path -> hash of the last build's file, still right.
+    reuse: dict[str, str] = field(default_factory=dict)
+    #: Output path -> the last build's file, right but for its sidebar.
+    splice: dict[str, Path] = field(default_factory=dict)
+
+
+class NullIncremental:
+    """Reuses nothing and remembers nothing: every build is a clean build."""
+
+    def __init__(self, config: Config) -> None:
+        self.pages = PageCache.open(config, enabled=False)
+        self.sitemap_memo: dict[tuple[Any, ...], str] | None = None
+
+    def unchanged(self, found: Any, static: dict[str, SourceFile], options: Any, templates: str,
+                  result: BuildResult) -> bool:
+        """True (and `result` filled from the last build) when nothing changed since it."""
+        return False
+
+    def claims_changed(self, claims: list[tuple[str, str]]) -> bool:
+        return True
+
+    def decide(self, plan: Plan, keys: Keys) -> Decision:
+        return Decision()
+
+    def feed_reuse(self, keys: Keys) -> Callable[[FeedPlan], str | None] | None:
+        return None
+
+    def save(self, result: BuildResult, output_dir: Path) -> None:
+        pass
+
+
+class Incremental(NullIncremental):
+    """The page cache and the state of the output folder, in the site's `.vestka-cache/`."""
+
+    def __init__(self, config: Config, output: BuildCheck, spare: Callable[[], BuildCheck]) -> None:
+        self.config = config
+        self.pages = PageCache.open(config)
+        self.state = OutputState.open(config, output=output, spare=spare)
+        self.inputs = ""
+        self.keys: dict[str, str] = {}
+
+    @property
+    def sitemap_memo(self) -> dict[tuple[Any, ...], str] | None:  # type: ignore[override]
+        return self.state.sitemap_memo
+
+    def unchanged(self, found: Any, static: dict[str, SourceFile], options: Any, templates: str,
+                  result: BuildResult) -> bool:
+        import time
+
+        self.inputs = self.state.inputs_key(found, static, options, templates)
+        if not self.state.unchanged(self.inputs, self.config.output_dir, time.time()):
+            return False
+        self.state.result_of_unchanged(result)
+        return True
+
+    def claims_changed(self, claims: list[tuple[str, str]]) -> bool:
+        # The paths of an archive rarely change between builds; the same paths passed last time.
+        self.state.claims = hashlib.blake2b("\0".join(f"{p}\0{s}" for p, s in claims).encode(
+            "utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        return self.state.claims != self.state.data.get("claims")
+
+    def decide(self, plan: Plan, keys: Keys) -> Decision:
+        self.keys = {job.output_path: keys.job(job) for job in plan.jobs}
+        output_dir = self.config.output_dir
+        decision = Decision(reuse=self.state.reusable(self.keys, output_dir))
+        if splice_safe(self.config):
+            decision.splice = self.state.spliceable(self.keys, output_dir)
+        return decision
+
+    def feed_reuse(self, keys: Keys) -> Callable[[FeedPlan], str | None] | None:
+        def reuse(plan: FeedPlan) -> str | None:
+            self.keys[plan.path] = keys.generated("feed", plan.path, plan.identity, plan.items)
+            return self.state.reusable({plan.path: self.keys[plan.path]}, self.config.output_dir).get(plan.path)
+
+        return reuse
+
+    def save(self, result: BuildResult, output_dir: Path) -> None:
+        self.pages.save()
+        self.state.save(self.inputs, self.keys, result.manifest, output_dir, result, result.next_due)
+
+
+def open_layer(config: Config, target: Target | None) -> NullIncremental:
+    """The layer for a build that writes `target`; `NullIncremental` without one."""
+    if target is None:
+        return NullIncremental(config)
+    return Incremental(config, target.output, target.spare)

@@ -1,0 +1,155 @@
+"""The parsed-page cache in `.vestka-cache/`: safe to delete, never trusted when damaged.
+
+Pages by (file, size, mtime), rendered bodies by the hash of their source text, and related
+lists by the key of their inputs.
+Both are keyed by a fingerprint of everything that can change the result (generator version,
+config, sanitize setting), so a config change never serves stale HTML. The file carries a
+SHA-256 of its payload; one that does not match is ignored and rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import zlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from generator.cache_files import code_fingerprint, load_blob, save_blob
+from generator.config import Config
+from generator.errors import Problem
+from generator.model import Page, RenderedBody, SourceFile
+
+#: A file changed this close to the moment a cache was saved may have changed again within the
+#: same timestamp tick, so its size and time prove nothing: it is read again ("racy" entries).
+RACY_NS = 2_000_000_000
+RELATED_NAME = "related.bin"
+#: Pages and body HTML are each spread over this many files (pages-NN.bin, bodies-NN.bin).
+SHARDS = 32
+
+
+class PageCache:
+    """Read at the start of a build, written at its end (only the parts that changed).
+
+    Pages and bodies are each spread over `SHARDS` files by a hash of their key, so saving one
+    edited article rewrites two small files, not the cache of the whole archive.
+    """
+
+    def __init__(self, folder: Path | None, fingerprint: str) -> None:
+        self.folder = folder
+        self.fingerprint = fingerprint
+        self.pages: dict[str, tuple[int, int, Page, tuple[Problem, ...]]] = {}
+        self.bodies: dict[str, RenderedBody] = {}
+        self.used_pages: set[str] = set()
+        self.used_bodies: set[str] = set()
+        #: When each page shard was saved (see RACY_NS).
+        self.saved_ns: dict[int, int] = {}
+        #: Related-article lists by the key of their inputs (see related.related_lists).
+        self.related: dict[str, tuple[str, ...]] = {}
+        self.related_changed = False
+        #: Shards that gained an entry in this build.
+        self.dirty_pages: set[int] = set()
+        self.dirty_bodies: set[int] = set()
+        #: Why a stored cache file was not used ("" when all were, or when there were none).
+        self.rejected = ""
+        #: Pages served from the cache in this build.
+        self.hits = 0
+
+    @classmethod
+    def open(cls, config: Config, enabled: bool = True) -> PageCache:
+        fingerprint = hashlib.sha256(f"{code_fingerprint()}|{config.fingerprint()}".encode()).hexdigest()[:20]
+        if not enabled:
+            return cls(None, fingerprint)
+        cache = cls(config.cache_dir, fingerprint)
+        cache._load()
+        return cache
+
+    def _load(self) -> None:
+        assert self.folder is not None
+        for shard in range(SHARDS):
+            # A damaged shard only costs reading and converting its files again.
+            found, why = load_blob(self._path("pages", shard), self.fingerprint)
+            self.rejected = self.rejected or why
+            if found is not None:
+                self.pages.update(found.get("pages", {}))
+                self.saved_ns[shard] = found.get("saved_ns", 0)
+            found, why = load_blob(self._path("bodies", shard), self.fingerprint)
+            self.rejected = self.rejected or why
+            if found is not None:
+                self.bodies.update(found.get("bodies", {}))
+        found, why = load_blob(self.folder / RELATED_NAME, self.fingerprint)
+        self.rejected = self.rejected or why
+        if found is not None:
+            self.related = found.get("related", {})
+
+    def _path(self, kind: str, shard: int) -> Path:
+        assert self.folder is not None
+        return self.folder / f"{kind}-{shard:02d}.bin"
+
+    def page(self, rel: str, source: SourceFile) -> tuple[Page, list[Problem]] | None:
+        """The cached page of an unchanged file, with the warnings its reading gave."""
+        entry = self.pages.get(rel)
+        if (entry is not None and len(entry) == 4 and entry[0] == source.size and entry[1] == source.mtime_ns
+                and source.mtime_ns < self.saved_ns.get(_shard(rel), 0) - RACY_NS):
+            self.used_pages.add(rel)
+            self.hits += 1
+            return entry[2], list(entry[3])
+        return None
+
+    def put_page(self, rel: str, source: SourceFile, page: Page, warnings: list[Problem]) -> None:
+        # The body text is not kept: its HTML is cached by the text's hash, and an archive's
+        # Markdown would double the cache's size for nothing.
+        self.pages[rel] = (source.size, source.mtime_ns, replace(page, body_md=""), tuple(warnings))
+        self.used_pages.add(rel)
+        self.dirty_pages.add(_shard(rel))
+
+    def body(self, page: Page) -> RenderedBody | None:
+        key = _body_key(page)
+        found = self.bodies.get(key)
+        if found is not None:
+            self.used_bodies.add(key)
+        return found
+
+    def put_body(self, page: Page, body: RenderedBody) -> None:
+        key = _body_key(page)
+        self.bodies[key] = body
+        self.used_bodies.add(key)
+        self.dirty_bodies.add(_shard(key))
+
+    def put_related(self, memo: dict[str, tuple[str, ...]]) -> None:
+        if memo != self.related:
+            self.related = memo
+            self.related_changed = True
+
+    def save(self) -> None:
+        """Write the shards that gained or lost entries in this build, each atomically."""
+        if self.folder is None:
+            return
+        now = time.time_ns()
+        for kind, table, used, dirty in (("pages", self.pages, self.used_pages, self.dirty_pages),
+                                         ("bodies", self.bodies, self.used_bodies, self.dirty_bodies)):
+            shards: dict[int, dict[str, Any]] = {}
+            dirty = set(dirty)
+            for key, value in table.items():
+                shard = _shard(key)
+                if key in used:
+                    shards.setdefault(shard, {})[key] = value
+                else:
+                    dirty.add(shard)  # an entry no file uses any more: drop it from its shard
+            for shard in sorted(dirty):
+                data: dict[str, Any] = {kind: shards.get(shard, {})}
+                if kind == "pages":
+                    data["saved_ns"] = now
+                save_blob(self._path(kind, shard), self.fingerprint, data)
+        if self.related_changed:
+            save_blob(self.folder / RELATED_NAME, self.fingerprint, {"related": self.related})
+
+
+def _shard(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % SHARDS
+
+
+def _body_key(page: Page) -> str:
+    # The folder matters too: relative links in the body resolve against it.
+    return f"{page.source}\0{page.digest}"
