@@ -52,7 +52,7 @@ def test_deploy_refuses_a_hand_edited_file_until_a_build_repairs_it(make_site, t
     target = tmp_path / "www"
     refused = vestka("deploy", "--site", str(site), f"file://{target}")
     assert refused.returncode != 0
-    assert "does not match its build manifest" in refused.stderr
+    assert "index.html: error: changed after the build" in refused.stderr
     assert not (target / "index.html").exists()
 
     result = build(load_config(site), Options())
