@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,10 +253,12 @@ def check_claims(claims: Iterable[tuple[str, str]]) -> list[Problem]:
                                     "rename the file (no '..', '\\', control characters, device names "
                                     "such as CON or NUL, or trailing dots)"))
             continue
-        key = path.casefold()
+        # NFC: macOS file systems store "é" and "e" + combining accent as one name, like case.
+        key = unicodedata.normalize("NFC", path).casefold()
         if key in files:
             first_path, first = files[key]
-            same = "the same file" if first_path == path else f"{first_path!r}, which differs only in case"
+            same = "the same file" if first_path == path else (
+                f"{first_path!r}, which differs only in case or Unicode normalisation")
             problems.append(Problem("error", blame(source) or blame(first), None,
                                     f"{path} would be written by {source} and by {first} ({same})",
                                     "rename or remove one of them"))

@@ -153,3 +153,13 @@ def test_every_collision_is_reported_at_once(make_site) -> None:
                       "content/en/2011/c.md": article("C", "2011-04-14", slug="y"),
                       "content/en/2011/d.md": article("D", "2011-04-15", slug="y")})
     assert_names_all(failure(site), *(f"content/en/2011/{n}.md" for n in "abcd"))
+
+
+def test_two_assets_whose_names_differ_only_in_unicode_normalisation_clash(make_site) -> None:
+    nfc, nfd = "caf\u00e9.pdf", "cafe\u0301.pdf"
+    site = make_site({"content/en/a.md": article("A", "2011-01-01"),
+                      f"content/en/{nfc}": b"one", f"content/en/{nfd}": b"two"})
+    error = failure(site)
+    assert_names_all(error, f"content/en/{nfc}", f"content/en/{nfd}")
+    assert "Unicode normalisation" in str(error)
+    assert not (site / "output").exists()
