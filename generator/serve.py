@@ -500,9 +500,15 @@ class _ReloadSocket(LiveReloadHandler):
             raise web.HTTPError(403)
 
     def on_message(self, message: str | bytes) -> None:
+        # The protocol's messages are small flat objects; anything else (a list, a number, deep
+        # nesting that exhausts the recursion limit, a huge frame) is ignored, never raised.
+        if len(message) > 4096:
+            return
         try:
             data = json.loads(message)
-        except ValueError:
+        except (ValueError, RecursionError):
+            return
+        if not isinstance(data, dict):
             return
         if data.get("command") == "hello":
             self.send_message({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"],

@@ -464,3 +464,41 @@ def test_a_broken_config_stays_reported_until_config_yaml_is_fixed(tmp_path: Pat
         assert b"vestka-build-error" not in body and b"Renamed archive" in body and b"Alpha two" in body
     finally:
         assert running.stop() == 0
+
+
+def test_the_reload_socket_ignores_messages_that_are_not_small_objects(served: tuple[Running, Path]) -> None:
+    """A list, a number, deep nesting or a huge frame must not raise in the server (which closes the
+    socket): the same connection still answers a hello afterwards."""
+    import asyncio
+
+    from tornado.websocket import websocket_connect
+
+    running, _ = served
+    logged = len(running.output)
+
+    async def talk() -> str | None:
+        ws = await websocket_connect(f"ws://127.0.0.1:{running.port}/livereload")
+        for message in ["[]", "1", '"hello"', "null", "[" * 2000 + "]" * 2000, '{"a":' * 1500 + "1" + "}" * 1500,
+                        "[" * 100_000 + "]" * 100_000]:
+            await ws.write_message(message)
+        await ws.write_message('{"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}')
+        reply = await asyncio.wait_for(ws.read_message(), 10)
+        ws.close()
+        return reply
+
+    reply = asyncio.run(talk())
+    assert reply is not None and '"hello"' in reply
+    time.sleep(1)  # the server's output is read by a thread
+    later = running.output[logged:]
+    assert "Traceback" not in later and "Uncaught" not in later and "Error" not in later, later
+
+
+@pytest.mark.parametrize("message", ["[]", "1", '"hello"', "null", "[" * 2000 + "]" * 2000,
+                                     '{"a":' * 1500 + "1" + "}" * 1500, "[" * 100_000 + "]" * 100_000])
+def test_the_reload_socket_handler_never_raises_on_a_message_that_is_not_a_small_object(message: str) -> None:
+    from generator import serve
+
+    handler = serve._ReloadSocket.__new__(serve._ReloadSocket)
+    handler.state = serve._State.__new__(serve._State)
+
+    assert handler.on_message(message) is None
