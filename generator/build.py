@@ -102,7 +102,7 @@ def _build(config: Config, options: Options) -> BuildResult:
         photos = images.prepare(found.assets, config, encode=target is not None, use_cache=options.use_cache,
                                 list_gps=target is None, progress=options.progress)
         report.extend(photos.problems + images.check_pages(site.pages, bodies, photos, config.site_dir))
-    with timer("plan+sitemap"):
+    with timer("plan+sitemap+search"):
         strings = Strings([d / "i18n" for d in reversed(theme_dirs(config))] + [config.site_dir / "i18n"], config)
         env = make_environment(config, bytecode_folder(config) if options.use_cache else None)
         renderer = Renderer(site, bodies, config, strings, env, show_drafts=options.drafts, images=photos)
