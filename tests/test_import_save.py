@@ -316,3 +316,17 @@ def test_import_with_fetch_media_writes_the_file_and_rewrites_links(tmp_path: Pa
     assert front(tmp_path / "content/en/2011/title-a.md")["image"] == f"/media/{host}/a.png"
     offline = run_import("dump", [source], config)
     assert offline.media == [] and front(tmp_path / "content/en/2011/title-a.md")["image"] == f"{base}/a.png"
+
+
+def test_a_file_saved_with_crlf_by_an_editor_keeps_its_identity_and_hash(tmp_path: Path) -> None:
+    config = site(tmp_path)
+    source = dumps(tmp_path, {"a.txt": f"Title A\n\n{META}\n\nBody.\n"}, "a.txt https://ex.org/en/news/1\n")
+    run_import("dump", [source], config)
+    target = tmp_path / "content/en/2011/title-a.md"
+    target.write_bytes(target.read_bytes().replace(b"\n", b"\r\n"))
+
+    again = run_import("dump", [source], config)
+
+    assert sorted(p.name for p in target.parent.iterdir()) == ["title-a.md"]  # no duplicate beside it
+    assert again.conflicts == []
+    assert stored_hash(target.read_text(encoding="utf-8")) == file_hash(target.read_text(encoding="utf-8"))

@@ -70,7 +70,10 @@ class _Planned:
 
 
 def file_hash(text: str) -> str:
-    """The import_hash of a file's text: SHA-256 of it without its `import_hash:` line."""
+    """The import_hash of a file's text: SHA-256 of it without its `import_hash:` line.
+
+    Line endings do not count: an editor that saves with CRLF has not edited the item."""
+    text = _lf(text)
     return hashlib.sha256(_HASH_LINE.sub("", text, count=1).encode("utf-8")).hexdigest()
 
 
@@ -100,7 +103,12 @@ def import_source_of(text: str, key: str = "import_source") -> str | None:
     return str(value) if value else None
 
 
+def _lf(text: str) -> str:
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _front_matter_text(text: str) -> str | None:
+    text = _lf(text)
     if not text.startswith("---\n"):
         return None
     end = text.find("\n---\n", 3)
