@@ -179,6 +179,11 @@ class Renderer:
             html = self.template(name).render(context)
         except TemplateError:
             raise
+        except jinja2.TemplateNotFound as exc:  # an include or import inside the template
+            raise TemplateError(f"template {name} failed while rendering {job.url_path}", [Problem(
+                "error", f"templates/{name}", _template_line(exc), f"includes {exc.name!r}, which is not found "
+                "in the theme or the default theme", "check the name, or add that file to the theme's "
+                "templates/ folder")]) from None
         except jinja2.TemplateError as exc:
             raise TemplateError(f"template {name} failed while rendering {job.url_path}", [Problem(
                 "error", f"templates/{name}", getattr(exc, "lineno", None), str(exc))]) from None

@@ -412,3 +412,14 @@ def test_a_wordpress_link_with_a_300_byte_segment_is_imported_without_that_alias
     build(load_config(site), Options())  # the item is imported without the unusable alias
     assert (site / "output/en/2012/long-link/index.html").is_file() or any(
         "long-link" in p.as_posix() for p in (site / "output").rglob("index.html"))
+
+
+def test_a_theme_include_that_is_missing_names_the_including_template_and_says_not_found(
+        tmp_path: Path, make_site) -> None:
+    site = make_site({"content/en/2011/a.md": article("A", "2011-03-14"),
+                      "themes/t/templates/article.html": '{% extends "base.html" %}{% block main %}\n'
+                                                         '{% include "partials/nope.html" %}{% endblock %}'})
+    build(load_config(site), Options())  # the default theme
+    (site / "config.yaml").write_text((site / "config.yaml").read_text() + "theme: t\n")
+
+    _fails_cleanly(site, file="templates/article.html", line=2, words="includes 'partials/nope.html', which is not found")
