@@ -384,6 +384,8 @@ class _Cache:
         #: When the index was last written (nanoseconds since the epoch), and what it held.
         self.saved_ns = 0
         self.known_made: dict[str, str] = {}
+        #: Names of the files in the cache folder, listed on first use.
+        self.present: set[str] | None = None
         if enabled:
             with contextlib.suppress(OSError, ValueError, TypeError, AttributeError, KeyError):
                 data = json.loads(self.index_path.read_text(encoding="utf-8"))
@@ -394,12 +396,18 @@ class _Cache:
                     self.saved_ns = int(data["saved_ns"])
 
     def file(self, variant: Variant) -> Path:
-        return self.folder / variant.cache_name[:2] / variant.cache_name
+        return Path(f"{self.folder}/{variant.cache_name[:2]}/{variant.cache_name}")
 
     def has(self, variant: Variant) -> bool:
         if not self.enabled:
             return variant.cache_name in self.blobs
-        return variant.cache_name in self.made and self.file(variant).is_file()
+        if self.present is None:  # one listing of the folder instead of a look-up per file
+            self.present = set()
+            with contextlib.suppress(OSError):
+                for sub in os.scandir(self.folder):
+                    if sub.is_dir():
+                        self.present.update(entry.name for entry in os.scandir(sub.path))
+        return variant.cache_name in self.made and variant.cache_name in self.present
 
     def digest(self, variant: Variant) -> str:
         return self.made[variant.cache_name]
