@@ -65,7 +65,7 @@ def new_site(folder: Path, now: datetime | None = None) -> list[Path]:
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise ConfigError(f"{folder} already exists and is not empty",
                           [Problem("error", str(folder), None, "vestka new only creates sites in new or empty folders",
-                                   "choose another folder name")])
+                                   "choose another folder name")], usage=True)
     now = now or datetime.now(ZoneInfo("Europe/Minsk")).replace(microsecond=0)
     created = [_write(folder / "config.yaml", _CONFIG)]
     for code, (title, text) in _EXAMPLES.items():

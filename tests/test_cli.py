@@ -57,11 +57,11 @@ def test_new_creates_a_site_with_one_article_per_language(new_site: Path) -> Non
     assert [lang["code"] for lang in config["languages"]] == ["en", "be", "ru"]
 
 
-def test_new_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+def test_new_refuses_a_folder_that_is_not_empty_as_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "keep.txt").write_text("mine", encoding="utf-8")
     result = run([*vestka_exe(), "new", "site"], cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "vestka new only creates sites in new or empty folders" in result.stderr
     assert [p.name for p in (tmp_path / "site").iterdir()] == ["keep.txt"]
 
@@ -296,6 +296,8 @@ def test_import_formats_of_the_cli_are_the_importer_formats() -> None:
     (["import", "dmp", "x"], "argument FORMAT: invalid choice: 'dmp'"),
     (["import", "--lang", "xx", "dump", "."], "site: error: --lang 'xx' is not a language of this site"),
     (["deploy", "nowhere"], "config.yaml: error: no target named 'nowhere' under 'deploy'"),
+    (["deploy", "ftp://example.org/site"], "error: cannot deploy to 'ftp://example.org/site': unknown scheme 'ftp://'"),
+    (["new", "."], "error: vestka new only creates sites in new or empty folders"),
     (["build", "-v", "-q"], "argument -q/--quiet: not allowed with argument -v/--verbose"),
 ])
 def test_usage_errors_exit_2_and_are_said_once(new_site: Path, args: list[str], said: str) -> None:

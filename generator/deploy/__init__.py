@@ -102,7 +102,10 @@ def resolve_target(targets: tuple[DeployTarget, ...], name_or_url: str | None) -
         if target.name == name_or_url:
             return target
     if "://" in name_or_url:
-        parse_target_url(name_or_url)
+        try:
+            parse_target_url(name_or_url)
+        except DeployError as exc:  # the URL came from the command line: a usage error
+            raise DeployError(exc.args[0], exc.problems, usage=True) from None
         return DeployTarget(name=name_or_url, url=name_or_url)
     names = [t.name for t in targets]
     close = difflib.get_close_matches(name_or_url, names, n=1)
