@@ -328,6 +328,8 @@ def prepare(assets: Iterable[SourceFile], config: Config, *, encode: bool, use_c
         photos.encoded = sum(len(m[2]) for m in missing)
         for asset, info in todo:
             for variant in (info.original, *info.copies):
+                if variant.cache_name not in cache.made:
+                    continue  # its conversion failed: the problem above names the file
                 photos.outputs.append(OutputFile(variant.path, data=cache.blobs.get(variant.cache_name),
                                                  copy_from=cache.file(variant) if use_cache else None,
                                                  digest=cache.digest(variant), sources=(f"content/{asset.rel_path}",)))

@@ -428,3 +428,22 @@ def test_media_targets_are_files_not_pages_or_hosts(target: str, media: bool) ->
     from generator.importer.media import is_media_target  # noqa: PLC0415
 
     assert is_media_target(target) is media
+
+
+def test_an_imported_damaged_picture_is_a_build_error_naming_it_not_a_crash(tmp_path: Path, capsys) -> None:
+    # Real sites carry JPEGs cut short (browsers show them); the build must say which.
+    import io  # noqa: PLC0415
+
+    from PIL import Image  # noqa: PLC0415
+
+    site = tmp_path / "site"
+    new_site(site, "languages: [en]\ntimezone: UTC\n")
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 200)).save(picture, "JPEG")
+    write(site / "content/en", {"2020/a.md": "---\ntitle: A\ndate: 2020-01-01\n---\n![cut](/images/cut.jpg)\n"})
+    (site / "content/images").mkdir(parents=True)
+    (site / "content/images/cut.jpg").write_bytes(picture.getvalue()[:-40])
+    assert build_site(site) == 1
+    err = capsys.readouterr().err
+    assert "content/images/cut.jpg: error: this image could not be converted" in err
+    assert "internal error" not in err
