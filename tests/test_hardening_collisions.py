@@ -163,3 +163,36 @@ def test_two_assets_whose_names_differ_only_in_unicode_normalisation_clash(make_
     assert_names_all(error, f"content/en/{nfc}", f"content/en/{nfd}")
     assert "Unicode normalisation" in str(error)
     assert not (site / "output").exists()
+
+
+SEARCH_CONFIG = "title: T\nbase_url: https://example.org/\nlanguages:\n  - {code: en, name: English}\n"
+
+
+def test_a_file_or_alias_at_a_generated_search_file_is_an_error_naming_it(make_site) -> None:
+    site = make_site({"config.yaml": SEARCH_CONFIG,
+                      "content/en/a.md": article("A", "2011-01-01", aliases=["/en/search/index/meta.js"])})
+    error = failure(site)
+    assert ("content/en/a.md: error: en/search/index/meta.js would be written by the generated file "
+            "en/search/index/meta.js and by content/en/a.md") in str(error)
+
+
+def test_search_output_is_byte_identical_across_builds_on_tmpfs(make_site, tmp_path: Path) -> None:
+    import shutil
+    import tempfile
+
+    files = {"config.yaml": SEARCH_CONFIG, **{f"content/en/n{i}.md": article(
+        f"Court case {i}", f"2011-01-0{i}", f"Detentions and appeals, story {i}.", tags=["courts", f"t{i}"])
+        for i in range(1, 6)}}
+    shm = Path("/dev/shm")
+    assert shm.is_dir(), "this test needs a tmpfs at /dev/shm"
+    outputs = []
+    with tempfile.TemporaryDirectory(dir=shm) as scratch:
+        for name in ("one", "two"):
+            site = make_site(files, folder=name)
+            copy = Path(scratch) / name
+            shutil.copytree(site, copy)
+            build(load_config(copy), Options(use_cache=False))
+            outputs.append({p.relative_to(copy / "output").as_posix(): p.read_bytes()
+                            for p in sorted((copy / "output").rglob("*")) if p.is_file()})
+    assert any(p.startswith("en/search/index/") for p in outputs[0])
+    assert outputs[0] == outputs[1]
