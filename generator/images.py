@@ -583,22 +583,15 @@ def _strip_jpeg(data: bytes) -> bytes:
     i, n = 2, len(data)
     while i < n:
         if data[i] != 0xFF:
-            # Entropy-coded data after a scan header: copy up to the next marker.
-            j = i
-            while True:
-                j = data.find(b"\xff", j)
-                if j < 0 or j + 1 >= n:
-                    raise ValueError("JPEG data ends without an end-of-image marker")
-                following = data[j + 1]
-                if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
-                    j += 1 if following == 0xFF else 2
-                    continue
+            # Stray bytes between segments: decoders skip them with a warning, and so do we.
+            i = data.find(b"\xff", i)
+            if i < 0:
                 break
-            out += data[i:j]
-            i = j
             continue
+        if i + 1 >= n:
+            break
         marker = data[i + 1]
-        if marker == 0xFF:
+        if marker == 0xFF:  # fill byte before a marker
             i += 1
             continue
         if marker == 0xD9:
@@ -617,7 +610,30 @@ def _strip_jpeg(data: bytes) -> bytes:
         if keep:
             out += segment
         i += 2 + length
+        if marker == 0xDA:
+            # The entropy-coded scan follows its header, and may itself begin with a stuffed
+            # 0xFF 0x00 or a restart marker, so it is copied as a whole up to the next real marker.
+            j = _scan_end(data, i)
+            out += data[i:j]
+            i = j
     raise ValueError("JPEG data ends without an end-of-image marker")
+
+
+def _scan_end(data: bytes, start: int) -> int:
+    """Where the entropy-coded data that begins at *start* ends: the next marker that is not a
+    stuffed byte (0xFF 0x00), a restart marker or a fill byte."""
+    j, n = start, len(data)
+    while True:
+        j = data.find(b"\xff", j)
+        if j < 0 or j + 1 >= n:
+            raise ValueError("JPEG data ends without an end-of-image marker")
+        following = data[j + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7:
+            j += 2
+        elif following == 0xFF:
+            j += 1
+        else:
+            return j
 
 
 #: PNG chunks that describe the picture; every other ancillary chunk (text, XMP, EXIF, time) goes.
