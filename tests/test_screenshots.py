@@ -18,7 +18,8 @@ pytestmark = pytest.mark.browser
 
 SHOTS_VARIABLE = "VESTKA_SCREENSHOTS"
 PAGES = {"home": "en/index.html", "article": "en/2012/12/annual-report-2012/index.html",
-         "home-be": "be/index.html", "article-be": "be/2012/12/annual-report-2012/index.html"}
+         "home-be": "be/index.html", "article-be": "be/2012/12/annual-report-2012/index.html",
+         "home-ru": "ru/index.html", "article-photo": "en/2020/08/okrestina-conditions/index.html"}
 WIDTHS = (375, 1280)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
