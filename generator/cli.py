@@ -262,7 +262,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = _config(args)
     out = open(os.devnull, "w", encoding="utf-8") if args.quiet else sys.stdout  # noqa: SIM115 - lives as long as serve
     return serve(config, host=args.host, port=args.port, drafts=args.drafts, future=args.future,
-                 open_browser=args.open, out=out)
+                 open_browser=args.open, out=out, verbose=args.verbose)
 
 
 def cmd_import(args: argparse.Namespace) -> int:

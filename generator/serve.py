@@ -68,10 +68,14 @@ T = TypeVar("T")
 
 
 def serve(config: Config, *, host: str | None = None, port: int | None = None, drafts: bool = False,
-          future: bool = False, open_browser: bool = False, out: TextIO) -> int:
-    """Serve `config`'s site until Ctrl+C; the return value is the exit code."""
+          future: bool = False, open_browser: bool = False, out: TextIO, verbose: bool = False) -> int:
+    """Serve `config`'s site until Ctrl+C; the return value is the exit code.
+
+    `verbose` adds each build's stage times and every warning, not only those of the changed files.
+    """
     preview = _Preview(config, host=host or config.serve.host, port=config.serve.port if port is None else port,
-                       options=Options(drafts=drafts, future=future), open_browser=open_browser, out=out)
+                       options=Options(drafts=drafts, future=future), open_browser=open_browser, out=out,
+                       verbose=verbose)
     try:
         return asyncio.run(preview.run())
     except KeyboardInterrupt:  # asyncio.run re-raises it after run() has cleaned up
@@ -233,8 +237,9 @@ class _Cancelled(Exception):
 
 class _Preview:
     def __init__(self, config: Config, *, host: str, port: int, options: Options, open_browser: bool,
-                 out: TextIO) -> None:
+                 out: TextIO, verbose: bool = False) -> None:
         self.host, self.port, self.options, self.open_browser, self.out = host, port, options, open_browser, out
+        self.verbose = verbose
         self.site_config = config
         self.stopping = threading.Event()
         #: Clear while a build runs in its thread (which may outlive a cancelled `rebuild`).
@@ -354,6 +359,8 @@ class _Preview:
             state.good = True
             seconds = time.perf_counter() - started
             self._report(stamp, batch, result.problems, seconds, recovered)
+            if self.verbose:
+                self.say("  " + ", ".join(f"{name} {took:.3f} s" for name, took in result.timings.items()))
         finally:
             state.generation += 1
             state.idle.set()
@@ -369,6 +376,8 @@ class _Preview:
                      + ("; the build works again." if recovered else "."))
             changed = set(batch.paths)
             shown = [p for p in problems if p.file in changed]
+        if self.verbose:
+            shown = problems
         for problem in shown:
             self.say(f"  {problem}")
         if not batch and len(problems) > len(shown):

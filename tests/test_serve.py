@@ -502,3 +502,24 @@ def test_the_reload_socket_handler_never_raises_on_a_message_that_is_not_a_small
     handler.state = serve._State.__new__(serve._State)
 
     assert handler.on_message(message) is None
+
+
+@pytest.mark.parametrize("verbose", [True, False], ids=["verbose", "plain"])
+def test_verbose_serve_shows_stage_times_and_every_warning_after_a_rebuild(tmp_path: Path, verbose: bool) -> None:
+    site = write_site(tmp_path / "site", {
+        "content/en/2020/a.md": article("Alpha", "2020-01-01T00:00:00Z", "See [gone](/en/nowhere/)."),
+        "content/en/2020/b.md": article("Beta", "2020-01-02T00:00:00Z"),
+    })
+    running = Running(site, "--port", "0", *(["-v"] if verbose else []), cwd=tmp_path)
+    try:
+        mark = len(running.lines)
+        (site / "content/en/2020/b.md").write_text(article("Beta", "2020-01-02T00:00:00Z", "Edited."))
+        running.wait_for(r"b\.md changed: rebuilt in", after=mark)
+        running.wait_for(r"^  discover \d" if verbose else r"rebuilt in", after=mark)
+        time.sleep(0.5)  # the lines that follow the rebuild line
+        after = "".join(running.lines[mark:])
+        # a.md did not change: only -v repeats its broken link after b.md's rebuild
+        assert ("content/en/2020/a.md" in after) is verbose, after
+        assert bool(re.search(r"^  discover \d+\.\d+ s, ", after, re.M)) is verbose, after
+    finally:
+        assert running.stop() == 0
