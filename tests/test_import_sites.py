@@ -95,6 +95,28 @@ def test_liquid_conversion_lists_what_is_left() -> None:
     assert left == ["{% youtube %}"]
 
 
+def test_liquid_includes_inside_includes_with_parameters(tmp_path: Path) -> None:
+    includes = write(tmp_path / "_includes", {
+        "figure.html": '<figure><img src="{{ site.baseurl }}{{ include.src }}" alt="{{ include.alt }}">'
+                       "{% include caption.html text=include.alt %}</figure>",
+        "caption.html": "<figcaption>{{ include.text }}{{ include.unset }}</figcaption>",
+        "icon.svg": "<svg></svg>",
+        "loop.html": "{% include loop.html %}",
+        "template.html": "{% for x in site.posts %}{{ x.title }}{% endfor %}",
+    })
+    page = {"photo": "/img/a.png", "url": "/not/from/front/matter/"}
+    text, left = convert_liquid(
+        "A {% include figure.html src=page.photo alt='Court' %} B {% include icon.svg %}\n"
+        "C {% include figure.html src=page.url %} D {% include loop.html %} E {% include template.html %}",
+        {}, page=page, includes=includes)
+    assert text.startswith('A <figure><img src="/img/a.png" alt="Court"><figcaption>Court</figcaption></figure>'
+                           " B <svg></svg>\n")
+    # A parameter only Jekyll knows, an include that never ends, a template: the tag stays, listed.
+    assert text.endswith("C {% include figure.html src=page.url %} D {% include loop.html %} "
+                         "E {% include template.html %}")
+    assert left == ["{% include %}"] * 3
+
+
 def test_jekyll_site_import_with_drafts_and_reports(tmp_path: Path) -> None:
     source = write(tmp_path / "blog", {
         "_config.yml": "url: https://old.example.org\npermalink: pretty\n",
@@ -447,3 +469,55 @@ def test_an_imported_damaged_picture_is_a_build_error_naming_it_not_a_crash(tmp_
     err = capsys.readouterr().err
     assert "content/images/cut.jpg: error: this image could not be converted" in err
     assert "internal error" not in err
+
+
+# --- links as the old site served them ------------------------------------------------------------
+
+HUGO_LINKS = {
+    "hugo.toml": 'baseURL = "https://old.example.org/"\ndefaultContentLanguage = "en"\n'
+                 '[uglyURLs]\npost = true\n[permalinks]\npost = "/:year/:month/:day/:slug/"\n'
+                 '[languages.en]\ncontentDir = "content/en"\n[languages.de]\ncontentDir = "content/de"\n',
+    "content/en/post/mpv.md": "---\ntitle: MPV\ndate: 2020-02-19\n---\nText.\n",
+    "content/en/post/other.md": "---\ntitle: Other\ndate: 2020-02-20\n---\nText.\n",
+    "content/en/docs/cert-compat.md": "---\ntitle: Compat\nslug: certificate-compatibility\n---\nE.\n",
+    "content/de/docs/cert-compat.md": "---\ntitle: Kompat\nslug: certificate-compatibility\n---\nD.\n",
+    "content/en/documents/report.pdf": "%PDF-1.4 report\n",
+    "content/en/about.md": "---\ntitle: About\n---\n"
+                           "[a](/docs/cert-compat#x) [b](/2020/02/19/mpv) [c](/2020/02/19/mpv/) "
+                           "[d](https://old.example.org/2020/02/19/mpv/index.html) [e](/docs/nothing-here)\n\n"
+                           '<p><a href="/docs/certificate-compatibility/">raw</a></p>\n\n[pdf](/documents/report.pdf)\n',
+    "content/de/about.md": "---\ntitle: Über\n---\n[a](/docs/cert-compat)\n",
+}
+
+
+@pytest.mark.parametrize("variant", ["default", "own-render-hook", "one-language"])
+def test_hugo_links_lead_where_hugo_and_static_hosts_sent_them(tmp_path: Path, variant: str) -> None:
+    files = dict(HUGO_LINKS)
+    if variant == "own-render-hook":
+        files["layouts/_markup/render-link.html"] = '<a href="{{ .Destination }}">{{ .Text }}</a>'
+    if variant == "one-language":
+        files = {k: v for k, v in files.items() if not k.startswith("content/de/")}
+        files["hugo.toml"] = files["hugo.toml"].split("[languages.de]")[0]
+    source = write(tmp_path / "hugo", files)
+    site = tmp_path / "site"
+    config = new_site(site, "languages: [en, de]\ntimezone: UTC\n")
+    report = run_import("hugo", [source], config)
+    _, about = front(site / "content/en/pages/about.md")
+    # Static hosts serve /a/b.html at /a/b and the forms with a slash: the link finds the post.
+    assert "[b](../2020/mpv.md) [c](../2020/mpv.md) [d](../2020/mpv.md) [e](/docs/nothing-here)" in about
+    # The build does not read .md links inside raw HTML: there the link is the page's new URL.
+    assert '<a href="/en/certificate-compatibility/">raw</a>' in about
+    # Files of a content folder are published at their path below it.
+    assert "[pdf](/documents/report.pdf)" in about and (site / "content/documents/report.pdf").is_file()
+    assert report.missing_media == []
+    if variant == "default":
+        # Hugo's embedded link render hook (multilingual, single host): a content path leads to
+        # that page in the linking page's language.
+        assert "[a](certificate-compatibility.md#x)" in about
+        _, german = front(site / "content/de/pages/about.md")
+        assert "[a](certificate-compatibility.md)" in german
+    else:
+        assert "[a](/docs/cert-compat#x)" in about
+    assert build_site(site) == 0
+    page = (site / "output/en/about/index.html").read_text(encoding="utf-8")
+    assert 'href="../../en/certificate-compatibility/index.html"' in page and 'href="../../documents/report.pdf"' in page

@@ -38,13 +38,14 @@ from generator.importer.jekyll import (
     split_summary,
 )
 from generator.importer.markdown_convert import html_to_markdown
-from generator.importer.media import find_media, own_path
+from generator.importer.media import find_media, map_targets, own_path
 
 CONFIG_NAMES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml",
                 "config.json")
 _SUFFIXES = (".md", ".markdown", ".html", ".htm")
 _LANG_SUFFIX = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:-[a-zA-Z0-9]{2,8})?)$")
 _CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$", re.IGNORECASE)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 #: Front-matter keys that have a meaning here; the rest are kept under `meta`.
 _KNOWN = {"title", "date", "publishdate", "pubdate", "published", "lastmod", "modified", "draft", "tags",
           "categories", "author", "authors", "summary", "description", "excerpt", "images", "image", "translationkey",
@@ -75,8 +76,12 @@ class HugoSite:
     #: Sections whose pages are news articles; the rest become standalone pages.
     main_sections: tuple[str, ...] = ()
     static_dirs: tuple[str, ...] = ("static",)
+    themes: tuple[str, ...] = ()
     #: Content path (below its content folder, language suffix kept) -> old URL path.
     page_urls: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: Hugo's embedded link render hook is on: Markdown links that name a page's content path
+    #: ("/docs/faq") lead to that page's URL.
+    link_hook: bool = False
 
 
 def plan(source: Path, options: ParseOptions) -> list[Job]:
@@ -107,7 +112,8 @@ def plan(source: Path, options: ParseOptions) -> list[Job]:
         # Hugo's own rule for mainSections: the section with the most pages.
         busiest = max(sorted(counts), key=lambda name: counts[name])
         site = replace(site, main_sections=(busiest,))
-    site = replace(site, root=str(source), page_urls=MappingProxyType(urls))
+    site = replace(site, root=str(source), page_urls=MappingProxyType(urls),
+                   link_hook=site.link_hook and not _own_link_hook(source, site))
     jobs = []
     for path, rel, lang_key in files:
         where = locate(rel, lang_key, site)
@@ -115,6 +121,13 @@ def plan(source: Path, options: ParseOptions) -> list[Job]:
             continue
         jobs.append(Job(path, rel, partial(parse_hugo_page, rel=rel, site=site, lang_key=lang_key)))
     return jobs
+
+
+def _own_link_hook(source: Path, site: HugoSite) -> bool:
+    """A render-link template of the site or its theme, which replaces Hugo's embedded one."""
+    folders = [source / "layouts", *(source / "themes" / theme / "layouts" for theme in site.themes)]
+    names = ("_markup/render-link.html", "_default/_markup/render-link.html")
+    return any((folder / name).is_file() for folder in folders for name in names)
 
 
 def _in_section(where: Location, section: str) -> bool:
@@ -222,6 +235,7 @@ def site_from_config(data: Mapping[str, Any]) -> HugoSite:
     main = params.get("mainsections") or data.get("mainsections") or ()
     static = data.get("staticdir") or "static"
     return HugoSite(
+        link_hook=_link_hook(data, languages),
         base_url=str(data.get("baseurl") or "").rstrip("/"),
         default_language=str(data.get("defaultcontentlanguage") or "en"),
         default_in_subdir=bool(data.get("defaultcontentlanguageinsubdir")),
@@ -233,7 +247,23 @@ def site_from_config(data: Mapping[str, Any]) -> HugoSite:
         lower_paths=not data.get("disablepathtolower"),
         main_sections=tuple(as_list(main)),
         static_dirs=tuple(as_list(static)),
+        themes=tuple(str(t) for t in as_list(data.get("theme"))),
     )
+
+
+def _link_hook(data: Mapping[str, Any], languages: Mapping[str, Any]) -> bool:
+    """Whether Hugo renders Markdown links through its embedded link render hook: when the
+    configuration says so, and by default on a multilingual single-host site that does not
+    duplicate resource files (Hugo 0.123 and later). A site's own render-link template wins;
+    `plan` checks for one."""
+    goldmark = ((data.get("markup") or {}).get("goldmark") or {}) if isinstance(data.get("markup"), Mapping) else {}
+    hooks = goldmark.get("renderhooks") if isinstance(goldmark, Mapping) else None
+    link = hooks.get("link") if isinstance(hooks, Mapping) else None
+    if isinstance(link, Mapping) and link.get("enabledefault") is not None:
+        return bool(link.get("enabledefault"))
+    all_languages = data.get("languages") if isinstance(data.get("languages"), Mapping) else {}
+    multihost = any(isinstance(v, Mapping) and v.get("baseurl") for v in all_languages.values())
+    return len(languages) > 1 and not multihost and not goldmark.get("duplicateresourcefiles")
 
 
 def _permalinks(value: Any) -> dict[str, str]:
@@ -306,6 +336,9 @@ def old_url(where: Location, data: Mapping[str, Any], site: HugoSite, when: date
         if "://" in url:
             return urlsplit(url).path or "/"
         return base_path + "/" + url.lstrip("/")
+    if where.stem == "_index":  # a section's list page lives at the section's path
+        path = "/" + "/".join(where.folders) + ("/" if where.folders else "")
+        return base_path + lang_prefix + (hugo_urlize(path) if site.lower_paths else path)
     name = where.folders[-1] if where.bundle else where.stem
     folders = where.folders[:-1] if where.bundle else where.folders
     slug = str(data.get("slug") or "")
@@ -382,6 +415,8 @@ def parse_hugo_page(text: str, rel: str, site: HugoSite = HugoSite(), lang_key: 
     body, leftovers = convert_shortcodes(body, lambda target: _ref(target, rel, where, site))
     if name.lower().endswith((".html", ".htm")):
         body = html_to_markdown(body)
+    elif site.link_hook:
+        body = map_targets(body, lambda target: _hook_link(target, rel, where, site), html=False)
     summary, body = split_summary(body, MORE_MARKERS)
 
     try:
@@ -481,7 +516,51 @@ def _resolve_media(target: str, rel: str, where: Location, old: str, site: HugoS
         local = root / static / path.lstrip("/")
         if local.is_file() and local.resolve().is_relative_to(root.resolve()):
             return local, path
+    # Files in a content folder are published at their path below it (as resources of the
+    # section or bundle they sit in), under the language's prefix unless it is the default one.
+    lang_prefix = "/" + where.lang
+    below = path[len(lang_prefix):] if path.startswith(lang_prefix + "/") else path
+    default = replace(where, lang=site.default_language)
+    for folder in dict.fromkeys((_content_folder(where, site), _content_folder(default, site))):
+        local = root / folder / below.lstrip("/")
+        if local.is_file() and local.suffix.lower() not in _SUFFIXES and local.resolve().is_relative_to(
+                root.resolve()):
+            return local, path
     return None
+
+
+def _hook_link(target: str, rel: str, where: Location, site: HugoSite) -> str | None:
+    """The old URL Hugo's embedded link render hook gives a Markdown link: the page that
+    `.Page.GetPage` finds for the destination's path, its query and fragment kept."""
+    if not target or target.startswith(("#", "//")) or _SCHEME.match(target):
+        return None
+    parts = urlsplit(target)
+    path = unquote(parts.path).removeprefix("./")
+    url = _get_page(path, rel, where, site) if path else None
+    if url is None:
+        return None
+    return url + ("?" + parts.query if parts.query else "") + ("#" + parts.fragment if parts.fragment else "")
+
+
+def _get_page(path: str, rel: str, where: Location, site: HugoSite) -> str | None:
+    """Hugo's GetPage: a content path, from the page's folder or the language's content folder."""
+    folder = _content_folder(where, site)
+    bare = path.strip("/")
+    candidates = [f"{folder}/{bare}" if bare else folder] if path.startswith("/") else [
+        posixpath.normpath(posixpath.join(posixpath.dirname(rel), bare)), f"{folder}/{bare}"]
+    for candidate in candidates:
+        if candidate in site.page_urls and candidate.endswith(_SUFFIXES):
+            return site.page_urls[candidate]
+        for suffix in (f".{where.lang}.md", ".md", "/index.md", f"/index.{where.lang}.md", "/_index.md",
+                       f"/_index.{where.lang}.md", ".html", "/index.html", "/_index.html"):
+            if candidate + suffix in site.page_urls:
+                return site.page_urls[candidate + suffix]
+    return None
+
+
+def _content_folder(where: Location, site: HugoSite) -> str:
+    entry = site.languages.get(where.lang) or {}
+    return str(entry.get("contentdir") or site.content_dir).strip("/")
 
 
 def _ref(target: str, rel: str, where: Location, site: HugoSite) -> str | None:

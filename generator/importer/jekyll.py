@@ -535,18 +535,24 @@ _LIQUID = re.compile(r"{%.*?%}|{{.*?}}", re.DOTALL)
 
 
 _PAGE_VALUE = re.compile(r"{{-?\s*page\.([A-Za-z_][\w-]*)(?:\[(\d+)\])?\s*(?:\|\s*(?:relative_url|absolute_url)\s*)?-?}}")
-_INCLUDE = re.compile(r"{%-?\s*include\s+([\w./-]+)[^%]*-?%}")
+_INCLUDE = re.compile(r"{%-?\s*include\s+([\w./-]+)(?P<params>[^%]*?)-?%}")
+_INCLUDE_PARAM = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
+_INCLUDE_VALUE = re.compile(r"{{-?\s*include\.([A-Za-z_][\w-]*)\s*-?}}")
+#: Includes inside includes, as deep as this (an include that includes itself stops here).
+_INCLUDE_DEPTH = 8
 #: page.* variables Jekyll fills in itself; their values are not in the front matter.
 _PAGE_BUILTINS = {"url", "content", "excerpt", "date", "id", "path", "next", "previous", "collection", "dir",
                   "name", "relative_path", "output", "categories", "tags"}
 
 
 def convert_liquid(text: str, post_urls: Mapping[str, str], page: Mapping[str, Any] | None = None,
-                   includes: Path | None = None) -> tuple[str, list[str]]:
+                   includes: Path | None = None, depth: int = 0) -> tuple[str, list[str]]:
     """Liquid with a clear meaning converted; the kinds of what is left listed (left in the text).
 
     `page` is the document's front matter (for `{{ page.x }}`); `includes` the site's
-    `_includes/` folder, whose plain files (no Liquid of their own) are put in place.
+    `_includes/` folder. An included file is put in place when its own Liquid converts
+    completely: includes inside it, `{{ include.x }}` from the tag's parameters, `page.*`
+    and `site.baseurl`. Otherwise the tag stays (and is listed), never half a template.
     """
     kept: list[str] = []
 
@@ -585,7 +591,7 @@ def convert_liquid(text: str, post_urls: Mapping[str, str], page: Mapping[str, A
     text = _PAGE_VALUE.sub(page_value, text)
 
     def include(match: re.Match[str]) -> str:
-        if includes is None:
+        if includes is None or depth >= _INCLUDE_DEPTH:
             return match[0]
         target = (includes / match[1]).resolve()
         if not target.is_file() or not target.is_relative_to(includes.resolve()):
@@ -594,13 +600,51 @@ def convert_liquid(text: str, post_urls: Mapping[str, str], page: Mapping[str, A
             content = target.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return match[0]
-        return match[0] if ("{%" in content or "{{" in content) else content.strip()
+        params = _include_params(match["params"], page)
+        if params is None:
+            return match[0]
+        content = _INCLUDE_VALUE.sub(lambda m: params.get(m[1], ""), content)  # unset prints nothing
+        content = _INCLUDE.sub(lambda m: _pass_params(m, params), content)
+        content, left = convert_liquid(content, post_urls, page, includes, depth + 1)
+        return match[0] if left else content.strip()
 
     text = _INCLUDE.sub(include, text)
     leftovers = [_liquid_kind(m) for m in _LIQUID.findall(text)]
     for number, content in enumerate(kept):
         text = text.replace(f"\0{number}\0", content)
     return text, leftovers
+
+
+def _pass_params(match: re.Match[str], params: Mapping[str, str]) -> str:
+    """An include tag inside an included file, its `x=include.y` parameters given their values."""
+    def value(param: re.Match[str]) -> str:
+        text = params.get(param[2], "")
+        quote = "'" if '"' in text else '"'
+        return param[0] if quote in text else f"{param[1]}={quote}{text}{quote}"
+
+    if "include." not in match["params"]:
+        return match[0]
+    return match[0].replace(match["params"], re.sub(r"([\w-]+)\s*=\s*include\.([\w-]+)", value, match["params"]))
+
+
+def _include_params(text: str, page: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """The parameters of an include tag: quoted strings, and `page.x` values of the front
+    matter; None when one is a variable whose value only Jekyll knows."""
+    params: dict[str, str] = {}
+    rest = _INCLUDE_PARAM.sub("", text).strip()
+    if rest:
+        return None
+    for match in _INCLUDE_PARAM.finditer(text):
+        value = match[2] if match[2] is not None else match[3]
+        if value is None:
+            name = match[4]
+            key = name.removeprefix("page.")
+            if page is None or name == key or key in _PAGE_BUILTINS or not isinstance(
+                    page.get(key), (str, int, float)):
+                return None
+            value = str(page[key])
+        params[match[1]] = value
+    return params
 
 
 def _liquid_kind(code: str) -> str:

@@ -42,12 +42,19 @@ def link_targets(text: str) -> list[str]:
     return [m["a"] or m["b"] or m["c"] for m in _TARGETS.finditer(text)]
 
 
-def map_targets(text: str, new_target: Callable[[str], str | None]) -> str:
-    """`text` with each link target replaced by `new_target(target)` when that is not None."""
+def map_targets(text: str, new_target: Callable[[str], str | None],
+                html_target: Callable[[str], str | None] | None = None, html: bool = True) -> str:
+    """`text` with each link target replaced by `new_target(target)` when that is not None.
+
+    Targets in HTML attributes go through `html_target` when it is given, and are left alone
+    when `html` is false (rules that hold for Markdown links only).
+    """
     def fix(match: re.Match[str]) -> str:
         lead = match["md"] or match["ref"] or match["attr"]
         target = match["a"] or match["b"] or match["c"]
-        new = new_target(target)
+        if match["attr"] and not html:
+            return match[0]
+        new = (html_target or new_target)(target) if match["attr"] else new_target(target)
         return match[0] if new is None else lead + new
 
     return _TARGETS.sub(fix, text)
@@ -140,16 +147,20 @@ def place(item: ImportedItem, content_dir: Path, dry_run: bool, result: SaveResu
     return body, moved.get(item.image, item.image)
 
 
-def rewrite_links(body: str, rel: str, old_paths: Mapping[str, str], hosts: Iterable[str]) -> str:
+def rewrite_links(body: str, rel: str, old_paths: Mapping[str, str], hosts: Iterable[str],
+                  page_urls: Mapping[str, str] | None = None, loose: Mapping[str, str] | None = None) -> str:
     """Links to old URLs of imported items point at their new Markdown files.
 
     `rel` is the item's own file below content/; `old_paths` maps old URL paths to files.
-    The build turns a relative link to a .md file into the page's URL, whatever the permalinks.
+    The build turns a relative link to a .md file into the page's URL, whatever the permalinks;
+    it does not look into raw HTML, so a link there gets the page's new URL from `page_urls`.
+    `loose` (from `loose_paths`) finds a page when the link and the old URL differ only in
+    the forms static hosts serve alike: /a/b, /a/b/, /a/b.html and /a/b/index.html.
     """
     hosts = frozenset(hosts)
     folder = posixpath.dirname(rel)
 
-    def new_target(target: str) -> str | None:
+    def target_file(target: str) -> tuple[str, str] | None:
         path = own_path(target, hosts)
         if path is None:
             return None
@@ -158,11 +169,46 @@ def rewrite_links(body: str, rel: str, old_paths: Mapping[str, str], hosts: Iter
         for key in _candidates(path):
             found = old_paths.get(key)
             if found is not None:
-                link = posixpath.relpath(found, folder or ".")
-                return quote(link, safe="/-._~") + ("#" + fragment if fragment else "")
+                return found, fragment
+        if loose is not None and "?" not in path:
+            found = loose.get(loose_key(path))
+            if found is not None:
+                return found, fragment
         return None
 
-    return map_targets(body, new_target)
+    def new_target(target: str) -> str | None:
+        hit = target_file(target)
+        if hit is None:
+            return None
+        found, fragment = hit
+        link = posixpath.relpath(found, folder or ".")
+        return quote(link, safe="/-._~") + ("#" + fragment if fragment else "")
+
+    def html_target(target: str) -> str | None:
+        hit = target_file(target)
+        if hit is None or page_urls is None or hit[0] not in page_urls:
+            return new_target(target)
+        found, fragment = hit
+        return quote(page_urls[found], safe="/-._~") + ("#" + fragment if fragment else "")
+
+    return map_targets(body, new_target, html_target)
+
+
+def loose_key(path: str) -> str:
+    """/a/b, /a/b/, /a/b.html and /a/b/index.html alike (static hosts serve them as one page)."""
+    path = path.removesuffix("index.html").removesuffix("index.htm")
+    for suffix in (".html", ".htm"):
+        path = path.removesuffix(suffix)
+    return path.rstrip("/") or "/"
+
+
+def loose_paths(old_paths: Mapping[str, str]) -> dict[str, str]:
+    """Old URL paths by `loose_key`, each kept only when it names one file."""
+    found: dict[str, set[str]] = {}
+    for path, rel in old_paths.items():
+        if "?" not in path:
+            found.setdefault(loose_key(path), set()).add(rel)
+    return {key: next(iter(rels)) for key, rels in found.items() if len(rels) == 1}
 
 
 def _candidates(path: str) -> list[str]:

@@ -281,6 +281,8 @@ def save_items(items: Iterable[ImportedItem], config: Config, *, lang: str | Non
         for url in _query_urls(item) if not item.draft else ():
             redirects.append((url, _new_url(plan, rel, config)))
     hosts = _own_hosts(item for item, _ in ((p.item, r) for p, r in chosen))
+    page_urls = {rel: _new_url(plan, rel, config) for plan, rel in chosen}
+    loose = media.loose_paths(old_paths)
     empty: list[str] = []
 
     for plan, rel in chosen:
@@ -294,7 +296,7 @@ def save_items(items: Iterable[ImportedItem], config: Config, *, lang: str | Non
         if not item.body.strip():
             empty.append(item.origin)
         body, image = media.place(item, content, dry_run, result)
-        body = media.rewrite_links(body, rel, old_paths, hosts)
+        body = media.rewrite_links(body, rel, old_paths, hosts, page_urls, loose)
         item = replace(item, body=body, image=image)
         slug = Path(rel).stem
         text = render(item, lang=plan.lang, slug=slug, zone=zone, aliases=alias_lists[rel])
