@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -80,3 +81,12 @@ def age_files(root: Path, seconds: float = 60) -> None:
         rel = path.relative_to(root).parts
         if path.is_file() and rel[0] != "output" and not rel[0].startswith(".vestka"):
             os.utime(path, (then, then))
+
+
+def ctrl_c_as_in_a_terminal() -> None:
+    """A `preexec_fn` for a server the test stops with Ctrl+C (SIGINT).
+
+    A test run started in the background of a script inherits SIGINT ignored (POSIX shells do
+    that to background jobs), and Python then keeps ignoring it: give the server a terminal's.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -17,6 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from conftest import ctrl_c_as_in_a_terminal
+
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
 
@@ -46,7 +48,8 @@ def test_a_site_of_your_own_works_as_written(tmp_path: Path) -> None:
     env.pop("VIRTUAL_ENV", None)
     script = "set -e\n" + "\n".join(setup) + "\n" + f"exec {serve}\n"
     proc = subprocess.Popen(["bash", "-c", script], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, encoding="utf-8", start_new_session=True)
+                            stderr=subprocess.STDOUT, text=True, encoding="utf-8", start_new_session=True,
+                            preexec_fn=ctrl_c_as_in_a_terminal)
     shown: list[str] = []
     try:
         deadline = time.monotonic() + TIMEOUT

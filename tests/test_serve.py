@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, article
+from conftest import REPO, article, ctrl_c_as_in_a_terminal
 
 from generator import watch
 from generator.serve import decorate, display_url, host_warning, is_loopback, locate
@@ -38,12 +38,6 @@ search: false
 # --- a real server in a child process -------------------------------------------------------
 
 
-def _ctrl_c_as_in_a_terminal() -> None:
-    # A test run started in the background of a script inherits SIGINT ignored (POSIX shells do
-    # that to background jobs), and Python then keeps ignoring it: give the server a terminal's.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 class Running:
     """`vestka serve` started the way a user starts it; output collected by a reader thread."""
 
@@ -52,7 +46,7 @@ class Running:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "generator", "serve", "--site", str(site), *args],
             cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO)}, preexec_fn=_ctrl_c_as_in_a_terminal)
+            env={**os.environ, "PYTHONPATH": str(REPO)}, preexec_fn=ctrl_c_as_in_a_terminal)
         threading.Thread(target=self._read, daemon=True).start()
         match = self.wait_for(r"Serving (http://\S+/)", timeout)
         self.url = match.group(1)
