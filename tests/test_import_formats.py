@@ -233,3 +233,29 @@ def test_wordpress_uploads_beside_the_export_are_copied_and_linked(tmp_path: Pat
     _, body = front(tmp_path / "content/en/2012/court-postpones-trial.md")
     assert "[![Court building](/wp-content/uploads/court-300x200.jpg)]" in body
     assert report.missing_media == ["export.xml#101: https://rights.example.org/wp-content/uploads/court.jpg"]
+
+
+def test_wordpress_gallery_and_caption_from_the_exports_attachments(tmp_path: Path) -> None:
+    from generator.cli import main  # noqa: PLC0415 - the command a user runs after importing
+
+    (tmp_path / "config.yaml").write_text("languages: [en]\ntimezone: UTC\n", encoding="utf-8")
+    config = parse_config("languages: [en]\ntimezone: UTC\n", tmp_path)
+    report = run_import("wordpress", [FIXTURES / "wordpress-gallery"], config)
+    _, body = front(tmp_path / "content/en/2012/court-photos.md")
+    door, hall = "/wp-content/uploads/2012/door.jpg", "/wp-content/uploads/2012/hall.jpg"
+    # [gallery]: the post's own images (not its PDF) by menu order, each linked to its file,
+    # with its caption and alt text; ids="..." in their order; link="none" bare.
+    attached = (f"[![]({door})]({door})\n[![Hall & benches]({hall})]({hall})\n\n*The hall of the court*\n\n"
+                "Named, bare:\n\n")
+    named = f"![]({door})\n![Hall & benches]({hall})\n\n*The hall of the court*\n\n"
+    assert attached in body and named in body and "ruling.pdf" not in body
+    assert f"![Hall]({hall})\n\n*The hall*" in body
+    assert (tmp_path / "content/wp-content/uploads/2012/door.jpg").is_file()
+    # An image the export does not have, a post with no images: left as text, one warning.
+    assert '`[gallery ids="11,99"]`' in body
+    _, empty = front(tmp_path / "content/en/2012/no-pictures.md")
+    assert "`[gallery]`" in empty
+    gallery = [p.message for p in report.warnings if "[gallery]" in p.message]
+    assert gallery == ["WordPress shortcode [gallery] left as text: 2 time(s) in 2 file(s): "
+                       "export.xml#10, export.xml#20"]
+    assert main(["build", "--site", str(tmp_path)]) == 0

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from html import escape, unescape
@@ -80,6 +81,7 @@ def parse_wxr(text: str, origin: str, uploads: Path | None = None) -> Parsed:
     if channel is None or _wp(channel, "wxr_version") is None:
         return Parsed(skipped=(skipped(origin, "not a WordPress export (no channel/wp:wxr_version)"),))
     authors = _authors(channel)
+    files = _attachments(channel)
     language = (channel.findtext("language") or "").strip() or None
     items: list[ImportedItem] = []
     notes: list[Problem] = []
@@ -103,7 +105,7 @@ def parse_wxr(text: str, origin: str, uploads: Path | None = None) -> Parsed:
         if status in ("trash", "auto-draft", "inherit"):
             skips.append(skipped(name, f"{kind} with status {status!r} is not imported"))
             continue
-        item, item_notes = _item(node, name, kind, status, authors, language)
+        item, item_notes = _item(node, name, kind, status, authors, language, files)
         if uploads is not None:
             hosts = tuple(h for h in {urlsplit((channel.findtext("link") or "").strip()).hostname,
                                       *(urlsplit(t).hostname for t in link_targets(item.body)
@@ -122,13 +124,16 @@ def parse_wxr(text: str, origin: str, uploads: Path | None = None) -> Parsed:
 
 
 def _item(node: ET.Element, name: str, kind: str, status: str, authors: dict[str, str],
-          language: str | None) -> tuple[ImportedItem, list[str]]:
+          language: str | None, files: Mapping[int, Attachment] = MappingProxyType({})) -> tuple[
+        ImportedItem, list[str]]:
     notes: list[str] = []
     title = unescape((node.findtext("title") or "").strip())
     date = wp_date(_wp_text(node, "post_date"), _wp_text(node, "post_date_gmt"))
     if date is None:
         date = _rfc822(node.findtext("pubDate"))
-    html, leftovers = shortcodes_to_html(_namespaced_text(node, _CONTENT_NS, "encoded"))
+    post_id = _wp_text(node, "post_id")
+    html, leftovers = shortcodes_to_html(_namespaced_text(node, _CONTENT_NS, "encoded"), partial(
+        gallery_html, files=files, post_id=int(post_id) if post_id.isdigit() else 0))
     notes.extend(f"\0{code}" for code in leftovers)
     excerpt = _namespaced_text(node, "/excerpt/", "encoded")
     tags: list[str] = []
@@ -245,8 +250,83 @@ _SHORTCODE = re.compile(
 _ATTR = re.compile(r"([\w-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|(\S+))")
 
 
-def shortcodes_to_html(text: str) -> tuple[str, list[str]]:
-    """Known shortcodes as HTML; unknown ones kept visibly as code, listed for a warning."""
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A media item of the export, as `[gallery]` needs it."""
+
+    id: int
+    parent: int
+    order: int
+    url: str
+    caption: str = ""
+    alt: str = ""
+
+
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg", ".bmp", ".tif", ".tiff")
+
+
+def _attachments(channel: ET.Element) -> dict[int, Attachment]:
+    """The export's attachments by id (their URL, caption, alt text, parent post and order)."""
+    found: dict[int, Attachment] = {}
+    for node in channel.findall("item"):
+        if _wp_text(node, "post_type") != "attachment":
+            continue
+        number = _wp_text(node, "post_id")
+        url = _wp_text(node, "attachment_url") or (node.findtext("guid") or "").strip()
+        if not number.isdigit() or not url:
+            continue
+        alt = ""
+        for child in node:
+            if child.tag.endswith("}postmeta") and _wp_text(child, "meta_key") == "_wp_attachment_image_alt":
+                alt = _wp_text(child, "meta_value")
+        parent, order = _wp_text(node, "post_parent"), _wp_text(node, "menu_order")
+        found[int(number)] = Attachment(
+            id=int(number), parent=int(parent) if parent.isdigit() else 0,
+            order=int(order) if order.lstrip("-").isdigit() else 0, url=url,
+            caption=_namespaced_text(node, "/excerpt/", "encoded").strip(), alt=unescape(alt))
+    return found
+
+
+def gallery_html(attrs: Mapping[str, str], files: Mapping[int, Attachment], post_id: int) -> str | None:
+    """WordPress's `[gallery]` as figures, or None when the export lacks its images.
+
+    `ids` (or `include`) name the images in their order; without them the gallery shows the
+    images attached to the post (`id` names another post), by menu order then id, less
+    `exclude`. `link="none"` shows bare images; otherwise each links to its file (attachment
+    pages are not imported). `orderby="rand"` keeps the stored order: a static page has one.
+    """
+    named = attrs.get("ids") or attrs.get("include") or ""
+    if named.strip():
+        ids = [int(x) for x in re.findall(r"\d+", named)]
+        if not ids or any(i not in files for i in ids):
+            return None
+        chosen = [files[i] for i in ids]
+    else:
+        parent = int(attrs["id"]) if attrs.get("id", "").isdigit() else post_id
+        exclude = {int(x) for x in re.findall(r"\d+", attrs.get("exclude") or "")}
+        chosen = sorted((f for f in files.values() if f.parent == parent and f.id not in exclude
+                         and urlsplit(f.url).path.lower().endswith(_IMAGE_SUFFIXES)),
+                        key=lambda f: (f.order, f.id))
+        if (attrs.get("order") or "").upper() == "DESC":
+            chosen.reverse()
+    if not chosen:
+        return None
+    figures = []
+    for image in chosen:
+        tag = f'<img src="{escape(image.url)}" alt="{escape(image.alt)}">'
+        if (attrs.get("link") or "").lower() != "none":
+            tag = f'<a href="{escape(image.url)}">{tag}</a>'
+        caption = f"<figcaption>{image.caption}</figcaption>" if image.caption else ""
+        figures.append(f"<figure>{tag}{caption}</figure>")
+    return "\n\n" + "\n\n".join(figures) + "\n\n"
+
+
+def shortcodes_to_html(text: str, gallery: Callable[[Mapping[str, str]], str | None] | None = None
+                       ) -> tuple[str, list[str]]:
+    """Known shortcodes as HTML; unknown ones kept visibly as code, listed for a warning.
+
+    `gallery(attributes)` gives a `[gallery]` as HTML, or None when it cannot.
+    """
     leftovers: list[str] = []
 
     def replace(match: re.Match[str]) -> str:
@@ -266,6 +346,10 @@ def shortcodes_to_html(text: str) -> tuple[str, list[str]]:
         if name in ("video", "audio") and (attrs.get("src") or attrs.get("mp4") or attrs.get("mp3")):
             url = escape(attrs.get("src") or attrs.get("mp4") or attrs.get("mp3") or "")
             return f'<a href="{url}">{url}</a>'
+        if name == "gallery" and gallery is not None:
+            html = gallery(attrs)
+            if html is not None:
+                return html
         if name == "youtube":
             url = escape((attrs.get("id") or inner or match["attrs"] or "").strip())
             return f'<a href="{url}">{url}</a>'
