@@ -69,7 +69,8 @@ def test_wordpress_export_imports_posts_drafts_pages_and_lists_attachments(tmp_p
     assert report.attachments == ["https://rights.example.org/wp-content/uploads/court.jpg"]
     assert [p.file for p in report.skipped] == ["export.xml#10"]
     messages = [p.message for p in report.warnings]
-    assert any("[gallery" in m for m in messages)
+    # [gallery ids="7,8"]: the export has attachment 7 only; WordPress shows it alone.
+    assert any(m.startswith("[gallery] names 1 image(s) the export has no attachment for (ids 8)") for m in messages)
     assert any("nav_menu_item" in m for m in messages)
 
     post, body = front(tmp_path / "content/en/2012/court-postpones-trial.md")
@@ -85,7 +86,8 @@ def test_wordpress_export_imports_posts_drafts_pages_and_lists_attachments(tmp_p
     assert "[![Court building](https://rights.example.org/wp-content/uploads/court-300x200.jpg)]" in body
     assert "*The court in Brest*" in body
     assert "- First point\n- Second point" in body
-    assert '`[gallery ids="7,8"]`' in body
+    court = "https://rights.example.org/wp-content/uploads/court.jpg"
+    assert f"[![]({court})]({court})" in body and "[gallery" not in body
     assert "alert" not in body and "javascript" not in body
 
     draft, _ = front(tmp_path / "content/en/2013/nezavershany-charnavik.md")
@@ -251,11 +253,19 @@ def test_wordpress_gallery_and_caption_from_the_exports_attachments(tmp_path: Pa
     assert attached in body and named in body and "ruling.pdf" not in body
     assert f"![Hall]({hall})\n\n*The hall*" in body
     assert (tmp_path / "content/wp-content/uploads/2012/door.jpg").is_file()
-    # An image the export does not have, a post with no images: left as text, one warning.
-    assert '`[gallery ids="11,99"]`' in body
+    # An id the export does not have is left out, as WordPress does, and named in one warning;
+    # a gallery with none of its images, and one of a post with no images, stay as text, counted
+    # in one warning. The trashed post (not imported) is named in neither.
+    assert (f'court*\n\n[![Hall & benches]({hall})]({hall})\n\n*The hall of the court*\n\n'
+            '`[gallery ids="98,99"]`') in body
+    assert '`[gallery ids="11,99"]`' not in body
     _, empty = front(tmp_path / "content/en/2012/no-pictures.md")
     assert "`[gallery]`" in empty
+    assert "[https://media.example.net/hearing.mp3](https://media.example.net/hearing.mp3)" in empty
     gallery = [p.message for p in report.warnings if "[gallery]" in p.message]
-    assert gallery == ["WordPress shortcode [gallery] left as text: 2 time(s) in 2 file(s): "
-                       "export.xml#10, export.xml#20"]
+    assert gallery == [
+        "[gallery] names 1 image(s) the export has no attachment for (ids 99); the galleries show "
+        "their other images, as WordPress does: 1 file(s): export.xml#10",
+        "WordPress shortcode [gallery] left as text: 2 time(s) in 2 file(s): export.xml#10, export.xml#20"]
+    assert not [p for p in report.warnings if "[audio]" in p.message]
     assert main(["build", "--site", str(tmp_path)]) == 0

@@ -90,6 +90,7 @@ def parse_wxr(text: str, origin: str, uploads: Path | None = None) -> Parsed:
     ignored: dict[str, int] = {}
     left: list[tuple[str, str]] = []
     lost: list[str] = []
+    gaps: list[tuple[str, int]] = []
     for node in channel.findall("item"):
         kind = _wp_text(node, "post_type") or "post"
         status = _wp_text(node, "status") or "publish"
@@ -117,6 +118,15 @@ def parse_wxr(text: str, origin: str, uploads: Path | None = None) -> Parsed:
         notes.extend(warning(name, note) for note in item_notes if not note.startswith("\0"))
         left.extend((f"WordPress shortcode [{note[1:]}]", name) for note in item_notes if note.startswith("\0"))
         items.append(item)
+        gaps.extend((name, i) for i in gallery_gaps(_namespaced_text(node, _CONTENT_NS, "encoded"), files))
+    if gaps:
+        names = list(dict.fromkeys(name for name, _ in gaps))
+        notes.append(warning(origin, (
+            f"[gallery] names {len(gaps)} image(s) the export has no attachment for "
+            f"(ids {', '.join(str(i) for i in dict.fromkeys(i for _, i in gaps))}); the galleries show their "
+            f"other images, as WordPress does: {len(names)} file(s): {', '.join(names[:10])}"
+            + (f", and {len(names) - 10} more" if len(names) > 10 else "")),
+            "add the missing pictures by hand if the old site showed them"))
     for kind, count in sorted(ignored.items()):
         notes.append(warning(origin, f"ignored {count} item(s) of type {kind!r}"))
     return Parsed(items=tuple(items), warnings=tuple(notes), skipped=tuple(skips), attachments=tuple(attachments),
@@ -287,25 +297,28 @@ def _attachments(channel: ET.Element) -> dict[int, Attachment]:
     return found
 
 
+def _is_image(file: Attachment) -> bool:
+    return urlsplit(file.url).path.lower().endswith(_IMAGE_SUFFIXES)
+
+
 def gallery_html(attrs: Mapping[str, str], files: Mapping[int, Attachment], post_id: int) -> str | None:
     """WordPress's `[gallery]` as figures, or None when the export lacks its images.
 
-    `ids` (or `include`) name the images in their order; without them the gallery shows the
+    `ids` (or `include`) name the images in their order (those the export lacks are left out,
+    as WordPress leaves out ids it does not have); without them the gallery shows the
     images attached to the post (`id` names another post), by menu order then id, less
     `exclude`. `link="none"` shows bare images; otherwise each links to its file (attachment
     pages are not imported). `orderby="rand"` keeps the stored order: a static page has one.
     """
-    named = attrs.get("ids") or attrs.get("include") or ""
-    if named.strip():
-        ids = [int(x) for x in re.findall(r"\d+", named)]
-        if not ids or any(i not in files for i in ids):
-            return None
-        chosen = [files[i] for i in ids]
+    named = _gallery_ids(attrs)
+    if named:
+        # WordPress shows the named images that exist; gallery_gaps() reports the others.
+        chosen = [files[i] for i in named if i in files and _is_image(files[i])]
     else:
         parent = int(attrs["id"]) if attrs.get("id", "").isdigit() else post_id
         exclude = {int(x) for x in re.findall(r"\d+", attrs.get("exclude") or "")}
         chosen = sorted((f for f in files.values() if f.parent == parent and f.id not in exclude
-                         and urlsplit(f.url).path.lower().endswith(_IMAGE_SUFFIXES)),
+                         and _is_image(f)),
                         key=lambda f: (f.order, f.id))
         if (attrs.get("order") or "").upper() == "DESC":
             chosen.reverse()
@@ -321,6 +334,27 @@ def gallery_html(attrs: Mapping[str, str], files: Mapping[int, Attachment], post
     return "\n\n" + "\n\n".join(figures) + "\n\n"
 
 
+def _attributes(match: re.Match[str]) -> dict[str, str]:
+    return {m[1].lower(): m[2] or m[3] or m[4] or "" for m in _ATTR.finditer(match["attrs"] or "")}
+
+
+def _gallery_ids(attrs: Mapping[str, str]) -> list[int]:
+    return [int(x) for x in re.findall(r"\d+", attrs.get("ids") or attrs.get("include") or "")]
+
+
+def gallery_gaps(text: str, files: Mapping[int, Attachment]) -> list[int]:
+    """Ids that the `[gallery]` shortcodes of `text` name, of images the export does not have,
+    in galleries that show their other images (a gallery with none is left as text)."""
+    gaps: list[int] = []
+    for match in _SHORTCODE.finditer(text):
+        if match["name"].lower() != "gallery":
+            continue
+        ids = _gallery_ids(_attributes(match))
+        if any(i in files for i in ids):
+            gaps.extend(i for i in ids if i not in files)
+    return gaps
+
+
 def shortcodes_to_html(text: str, gallery: Callable[[Mapping[str, str]], str | None] | None = None
                        ) -> tuple[str, list[str]]:
     """Known shortcodes as HTML; unknown ones kept visibly as code, listed for a warning.
@@ -331,7 +365,7 @@ def shortcodes_to_html(text: str, gallery: Callable[[Mapping[str, str]], str | N
 
     def replace(match: re.Match[str]) -> str:
         name = match["name"].lower()
-        attrs = {m[1].lower(): m[2] or m[3] or m[4] or "" for m in _ATTR.finditer(match["attrs"] or "")}
+        attrs = _attributes(match)
         inner = match["inner"] or ""
         if name in ("caption", "wp_caption"):
             image = re.search(r"<img\b[^>]*>", inner, re.IGNORECASE)
@@ -343,8 +377,10 @@ def shortcodes_to_html(text: str, gallery: Callable[[Mapping[str, str]], str | N
         if name == "embed" and inner.strip():
             url = escape(inner.strip())
             return f'<a href="{url}">{url}</a>'
-        if name in ("video", "audio") and (attrs.get("src") or attrs.get("mp4") or attrs.get("mp3")):
-            url = escape(attrs.get("src") or attrs.get("mp4") or attrs.get("mp3") or "")
+        # `[audio https://…]`: the URL as the first word, as WordPress.com exports write it.
+        bare = next((w for w in (match["attrs"] or "").split() if re.match(r"https?://", w)), "")
+        if name in ("video", "audio") and (attrs.get("src") or attrs.get("mp4") or attrs.get("mp3") or bare):
+            url = escape(attrs.get("src") or attrs.get("mp4") or attrs.get("mp3") or bare)
             return f'<a href="{url}">{url}</a>'
         if name == "gallery" and gallery is not None:
             html = gallery(attrs)
