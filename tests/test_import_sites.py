@@ -332,10 +332,18 @@ def test_jekyll_site_keeps_dates_urls_authors_media_and_builds(tmp_path: Path) -
     assert by_title["Hidden"]["draft"] is True and "aliases" not in by_title["Hidden"]
     assert by_title["Work in progress"]["draft"] is True and "source" not in by_title["Work in progress"]
     assert by_title["Alpha project"]["aliases"] == ["/work/alpha/"]
+    # A static file of a published collection is served at the collection's permalink with
+    # :path, plus its extension (Jekyll's StaticFile#url): /work/:path/ -> /work/plans/alpha-plan.pdf.
+    assert "[The plan (PDF)](/work/plans/alpha-plan.pdf)" in by_title["Alpha project"]["_body"]
+    assert (site / "content/work/plans/alpha-plan.pdf").read_bytes().startswith(b"%PDF")
     assert by_title["About us"]["aliases"] == ["/about/"]
     assert "[Home](../2016/edt.md)" in by_title["About us"]["_body"]
     assert sorted((p.file, p.line) for p in report.skipped) == [("_posts/2017-08-08-bad.md", 3), ("index.html", None)]
     assert "README.md" not in " ".join(ref for _, ref in report.written)
+    # The author pages Jekyll published are not imported, and the report says so once.
+    assert [(p.file, p.message.split(" (")[0]) for p in report.warnings if p.file == "_authors/"] == [
+        ("_authors/", "1 author page(s) of the authors collection")]
+    assert "/author/:name/" in " ".join(p.message for p in report.warnings)
     assert build_site(site) == 0
 
 

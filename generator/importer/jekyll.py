@@ -27,7 +27,7 @@ import yaml
 
 from generator import safe_yaml
 from generator.errors import ImportFailure, Problem
-from generator.importer import ImportedItem, Job, Parsed, ParseOptions, skipped
+from generator.importer import ImportedItem, Job, Parsed, ParseOptions, skipped, warning
 from generator.importer.dates import key_line, parse_date, zone_of
 from generator.importer.markdown_convert import html_to_markdown
 from generator.importer.media import find_media, own_path
@@ -65,6 +65,8 @@ class JekyllSite:
     exclude: tuple[str, ...] = ()
     #: Author id -> display name.
     authors: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: Old URL path -> file (relative to the site) of the static files of published collections.
+    collection_files: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 # --- front matter, shared with hugo ----------------------------------------------------------
@@ -215,12 +217,23 @@ def plan(source: Path, options: ParseOptions) -> list[Job]:
         if kind == "post":
             urls.setdefault(path.stem, url)
     site = replace(site, post_urls=MappingProxyType(urls), root=str(source), authors=MappingProxyType(
-        read_authors(source)))
+        read_authors(source)), collection_files=MappingProxyType(collection_static_files(source, site)))
     jobs = []
     for path, rel, kind in files:
         if options.section and not (rel.startswith(options.section.strip("/") + "/") or kind == options.section):
             continue
         jobs.append(Job(path, rel, partial(parse_jekyll_post, rel=rel, site=site, kind=kind)))
+    authors = site.collections.get("authors", {})
+    pages = [p for p in sorted((source / "_authors").rglob("*")) if p.suffix.lower() in POST_SUFFIXES] if (
+        authors.get("output") and (source / "_authors").is_dir()) else []
+    if pages and not options.section:
+        # Not a page of its own: say so once in the report, never drop them silently.
+        note = warning("_authors/", (
+            f"{len(pages)} author page(s) of the authors collection (published at "
+            f"{authors.get('permalink') or '/:collection/:path:output_ext'}) give the articles their authors' names and "
+            "are not imported as pages; Vestka lists each author's articles on its own author pages"),
+            "their old URLs get no redirect: add `aliases` to pages of your own if other sites link to them")
+        jobs.append(Job(source / "_config.yml", "_authors/", lambda _text: Parsed(warnings=(note,))))
     return jobs
 
 
@@ -258,6 +271,37 @@ def site_files(source: Path, site: JekyllSite) -> list[tuple[Path, str, str]]:
         if head.startswith(b"---"):
             out.append((path, rel, "page"))
     return out
+
+
+def collection_static_files(source: Path, site: JekyllSite) -> dict[str, str]:
+    """Old URL path -> file of each static file (a PDF, an image) in a published collection.
+
+    Jekyll publishes them at the collection's permalink with `:path` the file's path in the
+    collection without its extension, then adds the extension (Jekyll's StaticFile#url):
+    `_principles/guide.pdf` with `permalink: /partnership-principles/:path/` is served at
+    `/partnership-principles/guide.pdf`.
+    """
+    found: dict[str, str] = {}
+    for name, settings in site.collections.items():
+        folder = source / f"_{name}"
+        if not settings.get("output") or not folder.is_dir():
+            continue
+        pattern = str(settings.get("permalink") or "/:collection/:path:output_ext")
+        pattern = _PERMALINK_STYLES.get(pattern, pattern)
+        for path in sorted(folder.rglob("*")):
+            inside = path.relative_to(folder).as_posix()
+            if (not path.is_file() or path.suffix.lower() in POST_SUFFIXES
+                    or any(part.startswith((".", "_")) for part in inside.split("/"))):
+                continue
+            stem, ext = posixpath.splitext(inside)
+            values = {":collection": name, ":path": "/" + stem.rstrip("."), ":output_ext": "",
+                      ":name": posixpath.basename(stem), ":title": ""}
+            url = re.sub(r":(?:categories|year|month|day|i_month|i_day|short_year|hour|minute|second|"
+                         r"y_day|week|short_day|long_day|short_month|long_month|slug|basename)\b", "", pattern)
+            for token in sorted(values, key=len, reverse=True):
+                url = url.replace(token, values[token])
+            found[_clean_path(url, site).rstrip("/") + ext] = path.relative_to(source).as_posix()
+    return found
 
 
 def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
@@ -520,6 +564,8 @@ def _resolve_media(target: str, old: str, site: JekyllSite) -> tuple[Path, str] 
         path = posixpath.normpath(page_dir + path)
     local_path = path[len(site.base_path):] if site.base_path and path.startswith(site.base_path + "/") else path
     local = root / local_path.lstrip("/")
+    if not local.is_file() and path in site.collection_files:
+        local = root / site.collection_files[path]
     if local.is_file() and local.resolve().is_relative_to(root.resolve()):
         return local, path
     return None
