@@ -261,6 +261,10 @@ def test_hugo_site_keeps_old_urls_languages_media_and_builds(tmp_path: Path) -> 
     warnings = " ".join(p.message for p in report.warnings)
     assert "Hugo shortcode {{< custom-thing >}} left as text: 1 time(s)" in warnings
     assert "same identity" in warnings
+    # content/uz/: no configured language reads it, so Hugo never published it; said once.
+    assert "Not configured" not in by_title
+    assert ("1 content file(s) in folders that no language of the configuration reads (content/uz/): "
+            "Hugo does not publish them; not imported") in warnings
     assert build_site(site) == 0
     output = site / "output"
     for meta in items.values():

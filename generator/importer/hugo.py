@@ -26,7 +26,7 @@ import yaml
 
 from generator import safe_yaml
 from generator.errors import ImportFailure, Problem
-from generator.importer import ImportedItem, Job, Parsed, ParseOptions, skipped
+from generator.importer import ImportedItem, Job, Parsed, ParseOptions, skipped, warning
 from generator.importer.dates import key_line, parse_date
 from generator.importer.jekyll import (
     MORE_MARKERS,
@@ -120,7 +120,26 @@ def plan(source: Path, options: ParseOptions) -> list[Job]:
         if options.section and not _in_section(where, options.section):
             continue
         jobs.append(Job(path, rel, partial(parse_hugo_page, rel=rel, site=site, lang_key=lang_key)))
+    unread = _unread_files(source, site, {path for path, _, _ in files})
+    if unread and not options.section:
+        folders = sorted({"/".join(path.relative_to(source).parts[:-1][:len(Path(site.content_dir).parts) + 1]) + "/"
+                          for path in unread})
+        note = warning(site.content_dir + "/", (
+            f"{len(unread)} content file(s) in folders that no language of the configuration reads "
+            f"({', '.join(folders[:10])}): Hugo does not publish them; not imported"),
+            "add the language to the Hugo configuration and import again if these pages were published")
+        jobs.append(Job(unread[0], site.content_dir + "/", lambda _text: Parsed(warnings=(note,))))
     return jobs
+
+
+def _unread_files(source: Path, site: HugoSite, read: set[Path]) -> list[Path]:
+    """Content files below the content folder that no language's contentDir covers."""
+    base = source / site.content_dir
+    if not base.is_dir():
+        return []
+    return [path for path in sorted(base.rglob("*"), key=lambda p: p.as_posix())
+            if path.is_file() and path.suffix.lower() in _SUFFIXES and path not in read
+            and not any(part.startswith(".") for part in path.relative_to(base).parts)]
 
 
 def _own_link_hook(source: Path, site: HugoSite) -> bool:
