@@ -55,7 +55,8 @@ class Options:
 def build(config: Config, options: Options | None = None) -> BuildResult:
     """Build the site of `config` into its output folder; raise ContentError when input is bad."""
     try:
-        return _build(config, options or Options())
+        with write.disk_errors(config.site_dir, config.output_dir):  # a full or read-only disk is no bug
+            return _build(config, options or Options())
     finally:
         gc.unfreeze()
 
@@ -139,6 +140,7 @@ def _build(config: Config, options: Options) -> BuildResult:
                 feeds.render_feeds(site, bodies, config, plan.feeds, layer.feed_reuse(keys)), plan.files)
             result.manifest, result.files_written, result.files_unchanged, result.files_removed = write.commit(
                 dest, made)
+    report.extend(dest.problems)
     result.problems = sort_problems(report.problems)  # before saving: a no-op build reports them again
     with timer("save"):
         layer.save(result, config.output_dir)

@@ -74,16 +74,21 @@ def _remove_dead_temporaries(folder: Path) -> None:
     """Remove temporary files left by builds that were killed while saving (NAME.PID.tmp)."""
     for leftover in folder.glob("*.tmp"):
         pid = leftover.name.rsplit(".", 2)[-2] if leftover.name.count(".") >= 2 else ""
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` runs; a zombie (ended, not yet reaped by its parent) holds nothing and does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True

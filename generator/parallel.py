@@ -7,6 +7,8 @@ handles a fixed slice and the slices are joined in order.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
@@ -18,6 +20,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
+_PR_SET_PDEATHSIG = 1
+
 #: Below this many items, forking costs more than it saves.
 MIN_PARALLEL_ITEMS = 300
 
@@ -27,11 +31,25 @@ MIN_PARALLEL_ITEMS = 300
 _worker_task: list[Callable[[Any], Any]] = []
 
 
-def _init(task: Callable[[Any], Any]) -> None:
+def _init(task: Callable[[Any], Any], parent: int) -> None:
     # Ctrl+C is the parent's to handle: it stops the pool; workers would only print tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
     _worker_task[:] = [task]
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker the moment the build that forked it dies, even by SIGKILL.
+
+    An orphaned worker would go on writing pages into the folder the next build prepares, and
+    hold the output folder's lock it inherited (see write.lock). Linux only; elsewhere orphans
+    end when they next talk to their dead parent.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the C library of this process
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
 
 
 def _run_slice(items: Sequence[Any]) -> list[Any]:
@@ -59,7 +77,7 @@ def ordered_imap(task: Callable[[T], R], items: Sequence[T], workers: int | None
     size = max(1, min(slice_size, -(-len(items) // (workers * 4))))
     slices = [items[i:i + size] for i in range(0, len(items), size)]
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_init, initargs=(task,)) as pool:
+    with context.Pool(workers, initializer=_init, initargs=(task, os.getpid())) as pool:
         # A few slices in flight per worker, never all: when the consumer is slower than the
         # workers (writing files), finished results would otherwise pile up in memory.
         pending: deque[AsyncResult[list[Any]]] = deque()

@@ -38,6 +38,8 @@ class Plan:
     feeds: list[feeds.FeedPlan]
     #: Files made or copied as they are: sitemap, robots.txt, search fallback, assets, static files.
     files: list[OutputFile] = field(default_factory=list)
+    #: Folders the build fills by itself ({folder/: what fills it}): nothing else may write into them.
+    reserved: dict[str, str] = field(default_factory=dict)
 
     def claims(self) -> list[tuple[str, str]]:
         """(output path, what produces it) of every planned file."""
@@ -45,6 +47,7 @@ class Plan:
         out += [(item.path, item.sources[0] if item.copy_from is not None and item.sources
                  else f"the generated file {item.path}") for item in self.files]
         out += [(plan.path, f"the generated file {plan.path}") for plan in self.feeds]
+        out += list(self.reserved.items())  # a path ending in "/" claims the whole folder
         return out
 
 
@@ -110,6 +113,9 @@ def plan_outputs(site: Site, bodies: dict[str, RenderedBody], config: Config, st
     plan.files += sitemap.render_sitemap(site, config, memo=sitemap_memo)
     if search_cache is not None:
         plan.files += search.index_files(site, bodies, config, strings, cache=search_cache)
+    if config.search:  # also when checking: what would land in the index is found by `vestka check` too
+        plan.reserved.update({search.index_folder(code): f"the search index of {code}"
+                              for code in config.language_codes})
     plan.files += brand.stylesheet(config)
     plan.files += [OutputFile(a.rel_path, copy_from=a.path, sources=(f"content/{a.rel_path}",)) for a in assets
                    if photos is None or not photos.handles(a.rel_path)]

@@ -18,15 +18,20 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import fcntl
+import functools
 import hashlib
 import os
 import shutil
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
+from generator.cache_files import process_alive
 from generator.errors import Problem, VestkaError
 from generator.manifest import (
     MANIFEST,
@@ -141,6 +146,85 @@ class WriteError(VestkaError):
     """The output could not be written safely."""
 
 
+#: Errors of the disk or of the folders' protection, not of Vestka: what each means and what to do.
+_DISK_TROUBLE: dict[int, tuple[str, str]] = {
+    errno.ENOSPC: ("the disk is full (no space left on the device)",
+                   "free some space on that disk and build again (the new build is prepared beside output/ "
+                   "before it replaces it, so a build needs room for the files it changes)"),
+    errno.EDQUOT: ("the disk quota is used up",
+                   "free some space or ask for a larger quota, then build again"),
+    errno.EROFS: ("it is on a read-only file system",
+                  "mount that file system read-write, or build elsewhere with --output"),
+    errno.EACCES: ("permission denied for the user running the build",
+                   "give that user the access it needs (chmod u+rw; u+rwx for a folder), or build elsewhere "
+                   "with --output"),
+    errno.EPERM: ("the operation is not permitted (it is immutable or append-only)",
+                  "clear the flag (chattr -i -a), or build elsewhere with --output"),
+    errno.EBUSY: ("it is in use or a mount point, so it cannot be replaced",
+                  "build into a folder inside the mount (--output), or mount the folder above it instead"),
+    errno.EXDEV: ("it is on another mount than the site's .vestka-cache/, so the new build cannot be moved there",
+                  "build to a folder on the same mount as the site, or mount the folder above output/ instead"),
+    errno.EIO: ("the disk reported an input/output error", "check the disk, then build again"),
+}
+
+
+@contextlib.contextmanager
+def disk_errors(site_dir: Path, output_dir: Path) -> Iterator[None]:
+    """Turn an OSError of a full, read-only or protected disk into a WriteError naming the file.
+
+    Anything else is left alone: an OSError this does not know stays a bug to report.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _DISK_TROUBLE:
+            raise
+        raise disk_error(exc, site_dir, output_dir) from None
+
+
+def disk_error(exc: OSError, site_dir: Path, output_dir: Path, doing: str | None = None) -> WriteError:
+    """The WriteError that says what a disk error `exc` means, naming the file it struck and what
+    could not be `doing` with it (found from where it is when not given)."""
+    what, hint = _DISK_TROUBLE[exc.errno]  # type: ignore[index]
+    name = output_dir.name
+    # Space runs out for the build as a whole: name the file as it would have been in output/.
+    # A protected file is named where it is, since that is where it must be unprotected.
+    as_output = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO)
+    shown = _shown_path(exc.filename, site_dir, output_dir, as_output) if exc.filename is not None else name
+    if doing is not None:
+        pass
+    elif shown == name:
+        doing = "cannot be replaced"
+    elif shown.startswith((f"{name}/", ".vestka-")):
+        doing = "cannot be written"
+    else:
+        doing = "cannot be read or written"
+    if shown.startswith(".vestka-") or "/.vestka-state-" in shown:
+        what += f" (a file of the build before last: the old {name}/, kept to prepare the next build in)"
+    return WriteError(f"build failed: {shown} {doing}: {what}",
+                      [Problem("error", shown, None, f"{doing}: {what}; {name}/ is as the last build left it",
+                               hint)])
+
+
+def _shown_path(filename: str | bytes | int, site_dir: Path, output_dir: Path, as_output: bool) -> str:
+    """`filename` relative to the site (or to output/'s parent); `as_output`: a file of the build
+    being prepared as the file of output/ it was to become."""
+    path = Path(os.fsdecode(filename) if not isinstance(filename, int) else str(filename)).absolute()
+    parts = path.parts
+    # The build being prepared lives in `.vestka-cache/builds/NAME-HASH/FOLDER/` (or, with output/
+    # on another disk, `.vestka-state-NAME/FOLDER/`), FOLDER being the build before last or a
+    # staging folder (see `Places`): FOLDER/rest is output/rest-to-be.
+    for i, part in enumerate(parts[:-1] if as_output else ()):
+        if part.startswith(".vestka-state-") or (part == "builds" and i and parts[i - 1] == ".vestka-cache"):
+            folder = i + (2 if part == "builds" else 1)
+            if folder + 1 < len(parts) and (parts[folder] == "previous" or parts[folder].startswith("staging-")):
+                return "/".join([output_dir.name, *parts[folder + 1:]])
+    for root in (site_dir.absolute(), output_dir.absolute().parent):
+        if path.is_relative_to(root) and path != root:
+            return path.relative_to(root).as_posix()
+    return str(path)
+
+
 @dataclass(frozen=True, slots=True)
 class Destination:
     """The folder a build is being written into (see `open_destination`).
@@ -165,6 +249,8 @@ class Destination:
     verified: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: Folders this process has made or found (each forked worker has its own copy).
     folders: set[Path] = field(default_factory=set)
+    #: Warnings of the write stage (files found in output/ that the build did not make).
+    problems: list[Problem] = field(default_factory=list)
 
 
 def store(dest: Destination, path: str, data: bytes | None, digest: str, copy_from: Path | None = None) -> None:
@@ -187,8 +273,18 @@ def store(dest: Destination, path: str, data: bytes | None, digest: str, copy_fr
         if copy_from is None:
             raise WriteError(f"{path} is unchanged but missing from the previous build")
         data = copy_from.read_bytes()
-    with open(target, "wb") as fh:
-        fh.write(data)
+    _write_bytes(target, data)
+
+
+def _write_bytes(target: Path, data: bytes) -> None:
+    """Write a new file; an OSError names it (a full disk fails in write() or close(), which do not)."""
+    try:
+        with open(target, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
+        raise
 
 
 def clean_leftovers(places: Places) -> list[str]:
@@ -229,6 +325,34 @@ def check_output_dir(output_dir: Path, site_dir: Path) -> None:
                              [Problem("error", str(output_dir.name), None,
                                       "the output folder exists, is not empty and holds no Vestka build",
                                       "move it away, or choose another folder with --output")])
+    # Found now, before anything is rendered, rather than when the new build is swapped in.
+    if output_dir.is_dir() and os.path.ismount(output_dir):
+        raise disk_error(OSError(errno.EBUSY, "a mount point", str(output_dir)), site_dir, output_dir)
+    for folder in (output_dir, output_dir.parent):
+        refused = _write_refused(folder)
+        if refused in _DISK_TROUBLE:
+            raise disk_error(OSError(refused, os.strerror(refused), str(folder)), site_dir, output_dir,
+                             doing=None if folder == output_dir else
+                             f"cannot be written, and {output_dir.name}/ is replaced inside it")
+
+
+def _write_refused(folder: Path) -> int:
+    """0 when this process may change `folder`, else why not (EROFS, EACCES, EPERM for an immutable one)."""
+    if not folder.is_dir():
+        return 0
+    libc = _libc()
+    if libc is None:
+        return 0 if os.access(folder, os.W_OK) else errno.EACCES
+    return 0 if libc.access(os.fsencode(folder), os.W_OK) == 0 else ctypes.get_errno()
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name, use_errno=True) if name else None
+    except OSError:
+        return None
 
 
 def check_claims(claims: Iterable[tuple[str, str]]) -> list[Problem]:
@@ -237,7 +361,8 @@ def check_claims(claims: Iterable[tuple[str, str]]) -> list[Problem]:
     `claims` are (path inside output/, what produces it: a source file or a page's name). Every
     unsafe name, every two claims of one file (also differing only in case, which clash on
     Windows, macOS and USB sticks) and every file that stands where a folder must go is reported
-    with all the sources involved.
+    with all the sources involved. A claim of a path ending in "/" reserves that folder for
+    generated files (the search index, whose file names change as the site grows).
     """
     problems: list[Problem] = []
     files: dict[str, tuple[str, str]] = {}
@@ -246,15 +371,28 @@ def check_claims(claims: Iterable[tuple[str, str]]) -> list[Problem]:
     def blame(source: str) -> str:
         return source if source.startswith(("content/", "static/", "themes/")) else ""
 
-    for path, source in claims:
+    # NFC: macOS file systems store "é" and "e" + combining accent as one name, like case.
+    keyed = [(unicodedata.normalize("NFC", path).casefold(), path, source) for path, source in claims]
+    reserved = {key: (path, owner) for key, path, owner in keyed if key.endswith("/")}
+    # A file the build makes there too is reported below as two claims of one file, naming it.
+    made = {key for key, _, source in keyed if not blame(source)} if reserved else set()
+    for key, path, source in keyed:
+        if key.endswith("/"):
+            continue
+        inside = next((reserved[f] for f in reserved if key.startswith(f) or key == f[:-1]), None)
+        if inside is not None and blame(source) and key not in made:
+            folder, owner = inside
+            problems.append(Problem("error", source, None,
+                                    f"{path} (from {source}) would be written into {folder}, the folder of "
+                                    f"{owner}, which the build fills by itself",
+                                    "choose another URL or file name"))
+            continue
         unsafe = check_url_path("/" + path)
         if unsafe:
             problems.append(Problem("error", blame(source), None, f"{path!r} cannot be written: {unsafe}",
                                     "rename the file (no '..', '\\', control characters, device names "
                                     "such as CON or NUL, or trailing dots)"))
             continue
-        # NFC: macOS file systems store "é" and "e" + combining accent as one name, like case.
-        key = unicodedata.normalize("NFC", path).casefold()
         if key in files:
             first_path, first = files[key]
             same = "the same file" if first_path == path else (
@@ -283,21 +421,86 @@ def check_claims(claims: Iterable[tuple[str, str]]) -> list[Problem]:
     return problems
 
 
+#: How long a build waits for the processes of a killed build to end (they are killed with it).
+LOCK_WAIT = 10.0
+
+
 @contextlib.contextmanager
 def lock(places: Places) -> Iterator[None]:
-    """Hold the write lock of an output folder, so two builds never swap it at once."""
+    """Hold the write lock of an output folder, so two builds never swap it at once.
+
+    Render workers inherit the lock, so it is free only when every process of a build is gone:
+    a worker left running would go on writing into the folder the next build prepares. When
+    the build that took the lock was killed, its workers end with it (see `parallel`), so the
+    lock is waited for, briefly; processes that still hold it then are named in the error.
+    """
     output_dir = places.output_dir
     with open(places.lock, "a+b") as handle:
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                holder = _lock_holder(handle)
+                if holder is not None and process_alive(holder):
+                    raise WriteError(f"another build (process {holder}) is writing {output_dir.name}/ right now",
+                                     [Problem("error", output_dir.name, None,
+                                              f"the output folder is locked by another build (process {holder})",
+                                              "wait for it to finish, then build again")]) from None
+                if time.monotonic() > deadline:
+                    raise _orphans_error(places, holder) from None
+                time.sleep(0.05)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            handle.truncate(0)
+            handle.write(str(os.getpid()).encode("ascii"))
+            handle.flush()
         except OSError:
-            raise WriteError(f"another build is writing {output_dir.name}/ right now",
-                             [Problem("error", output_dir.name, None, "the output folder is locked by another build",
-                                      "wait for it to finish, then build again")]) from None
+            pass  # the number only makes a refusal clearer
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _orphans_error(places: Places, holder: int | None) -> WriteError:
+    """The error for a lock held by processes of a build that is gone, naming them when they can be found."""
+    name = places.output_dir.name
+    pids = _processes_holding(places.lock)
+    which = (f"process {pids[0]}" if len(pids) == 1 else f"processes {', '.join(map(str, pids))}" if pids
+             else "processes")
+    killed = f" (process {holder})" if holder else ""
+    return WriteError(f"{which} of a killed build{killed} still {'holds' if len(pids) == 1 else 'hold'} the lock "
+                      f"of {name}/",
+                      [Problem("error", name, None,
+                               f"{which} of a build that was killed{killed} still "
+                               f"{'holds' if len(pids) == 1 else 'hold'} the output folder's lock "
+                               f"({places.lock}), and could still write into the next build",
+                               (f"end {'it' if len(pids) == 1 else 'them'} (kill {' '.join(map(str, pids))})"
+                                if pids else "end them") + ", then build again")])
+
+
+def _processes_holding(path: Path) -> list[int]:
+    """The processes with `path` open (Linux /proc; [] where there is none)."""
+    wanted = str(path.resolve())
+    found = []
+    with contextlib.suppress(OSError):
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            with contextlib.suppress(OSError):
+                if int(pid) != os.getpid() and any(
+                        os.readlink(f"/proc/{pid}/fd/{fd}") == wanted for fd in os.listdir(f"/proc/{pid}/fd")):
+                    found.append(int(pid))
+    return sorted(found)
+
+
+def _lock_holder(handle: IO[bytes]) -> int | None:
+    """The process that took the lock last, as it wrote into the lock file."""
+    try:
+        handle.seek(0)
+        text = handle.read(32).decode("ascii")
+        return int(text) if text.isdigit() else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def safe_target(root: Path, rel: str) -> Path:
@@ -328,7 +531,7 @@ def open_destination(places: Places, output: BuildCheck = NO_BUILD,
             _remove(spare_path)
         root, present = places.staging(os.getpid()), {}
         if root.exists():
-            shutil.rmtree(root)
+            _rmtree(root)
         root.mkdir()
     dest = Destination(root, output_dir, output.intact, present, places, output.files,
                        spare.files if root == spare_path else {}, output.verified)
@@ -363,8 +566,12 @@ def commit(dest: Destination, files: Iterable[OutputFile], *, progress: Callable
             else:
                 written += 1
         manifest = dict(sorted(manifest.items()))
+    kept = _keep_added_by_hand(dest, manifest)
     _write_manifest(root / MANIFEST, manifest_bytes(manifest), output_dir / MANIFEST)
     _swap(root, places, keep_old_as=places.spare)
+    for rel in kept:  # the build before last holds only its own files: it becomes the next build's folder
+        with contextlib.suppress(OSError):
+            _unlink_and_prune(places.spare, rel)
     # The old output/ is now the spare folder, its files as they were checked.
     save_stats(places.stats, {"output": file_stats(output_dir, manifest), "previous": dest.verified})
     removed = len(set(dest.last) - set(manifest))
@@ -406,6 +613,85 @@ def _fill(files: Iterable[OutputFile], dest: Destination,
     return dict(sorted(manifest.items())), written, unchanged
 
 
+def _added_by_hand(output_dir: Path, listed: dict[str, str]) -> list[str]:
+    """What in output/ its manifest does not list: put there by someone, not by a build.
+
+    Files and links by their path, empty folders by their path with a "/" at the end (a build
+    never leaves an empty folder).
+    """
+    found: list[str] = []
+    stack = [""]
+    while stack:
+        prefix = stack.pop()
+        try:
+            entries = list(os.scandir(f"{output_dir}/{prefix}" if prefix else output_dir))
+        except OSError:
+            continue
+        if prefix and not entries:
+            found.append(prefix)
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(rel + "/")
+            elif rel not in listed and rel != MANIFEST:
+                found.append(rel)
+    return sorted(found)
+
+
+def _keep_added_by_hand(dest: Destination, manifest: dict[str, str]) -> list[str]:
+    """Carry what was added to output/ by hand into the new build, with a warning; returns what was kept.
+
+    It stays where it is, build after build, until its owner moves or deletes it: were it left
+    in the old output/ alone, it would come back with every other build, since the build
+    before last is where the next one is prepared. What cannot stay (the build now writes that
+    file, a folder of the build stands there, or a file of the build where its folder was) is
+    set aside in the build state folder, never dropped.
+    """
+    assert dest.places is not None
+    added = _added_by_hand(dest.output_dir, dest.last)
+    if not added:
+        return []
+    name, kept = dest.output_dir.name, []
+    built_folders = {rel[:i + 1] for rel in manifest for i, c in enumerate(rel) if c == "/"}
+    for rel in added:
+        folder = rel.endswith("/")
+        if folder and rel in built_folders:
+            continue  # an empty folder the build now fills: it is the build's
+        clash = (rel.rstrip("/") in manifest or (not folder and rel + "/" in built_folders)
+                 or any(rel[:i] in manifest for i, c in enumerate(rel) if c == "/")
+                 or bool(check_url_path("/" + rel.rstrip("/"))))
+        source, target = dest.output_dir / rel, dest.root.joinpath(*rel.rstrip("/").split("/"))
+        if clash:
+            aside = dest.places.state.joinpath("added-by-hand", *rel.rstrip("/").split("/"))
+            if not folder:
+                aside.parent.mkdir(parents=True, exist_ok=True)
+                _clear(aside)
+                _link_or_copy(source, aside)
+                dest.problems.append(Problem(
+                    "warning", f"{name}/{rel}", None,
+                    f"this file was added by hand where the build now writes a file or folder of its own; it is "
+                    f"set aside in {aside}", "move it into content/ under another name if it is still wanted"))
+            continue
+        _make_dirs(dest.root, target if folder else target.parent)
+        if not folder:
+            _clear(target)  # a leftover of the build before last, neither listed nor a folder of this build
+            _link_or_copy(source, target)
+        kept.append(rel)
+        dest.problems.append(Problem(
+            "warning", f"{name}/{rel}", None,
+            f"this {'folder' if folder else 'file'} was not made by the build: it is kept in {name}/, but it is "
+            "not in the build manifest, so 'vestka deploy' does not publish it",
+            "move it into content/ (at the same path) to publish it, or delete it"))
+    return kept
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
 def _make_dirs(root: Path, folder: Path) -> None:
     """Create `folder` inside `root`, replacing a file that stands where a folder must go.
 
@@ -430,16 +716,29 @@ def _clear(path: Path) -> None:
         pass
     except (IsADirectoryError, PermissionError):
         if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
+            _rmtree(path)
         else:
             raise
 
 
+def _rmtree(path: Path) -> None:
+    """shutil.rmtree, whose errors name the file they struck by its whole path (not relative to a folder)."""
+    def named(_func: object, where: str, info: tuple[type[BaseException], BaseException, object]) -> None:
+        exc = info[1]
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror, where) from None
+        raise exc
+
+    shutil.rmtree(path, onerror=named)  # onexc from Python 3.12 on; onerror still works there
+
+
 def _unlink_and_prune(root: Path, rel: str) -> None:
-    path = root.joinpath(*rel.split("/"))
+    """Remove the file `rel` (or the empty folder `rel/`) and the folders it leaves empty."""
+    path = root.joinpath(*rel.rstrip("/").split("/"))
+    parent = path
     if path.is_file() or path.is_symlink():
         path.unlink()
-    parent = path.parent
+        parent = path.parent
     while parent != root:
         try:
             parent.rmdir()
@@ -450,7 +749,7 @@ def _unlink_and_prune(root: Path, rel: str) -> None:
 
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
+        _rmtree(path)
     else:
         path.unlink()
 
@@ -477,7 +776,7 @@ def _write_manifest(target: Path, data: bytes, previous: Path) -> None:
         same = False
     if target.exists():
         target.unlink()
-    target.write_bytes(data)
+    _write_bytes(target, data)
     if same:
         os.utime(target, ns=(old.st_atime_ns, old.st_mtime_ns))
 
@@ -502,21 +801,21 @@ def _swap(staging: Path, places: Places, keep_old_as: Path) -> None:
         return
     old = places.old(os.getpid())
     os.rename(output_dir, old)
-    os.rename(staging, output_dir)
+    try:
+        os.rename(staging, output_dir)
+    except OSError:
+        os.rename(old, output_dir)  # the old build back in place at once (else the next build would)
+        raise
     if keep_old_as.exists():
-        shutil.rmtree(keep_old_as)
+        _rmtree(keep_old_as)
     os.rename(old, keep_old_as)
 
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically exchange two folders with Linux renameat2(RENAME_EXCHANGE); False if unsupported."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    try:
-        libc = ctypes.CDLL(libc_name, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
+    libc = _libc()
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
         return False
     at_fdcwd, rename_exchange = -100, 2
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)

@@ -176,6 +176,27 @@ def test_a_file_or_alias_at_a_generated_search_file_is_an_error_naming_it(make_s
             "en/search/index/meta.js and by content/en/a.md") in str(error)
 
 
+@pytest.mark.parametrize(("extra", "source", "path"), [
+    # An alias at a name the index does not make today, but may as the archive grows.
+    ({"content/en/a.md": article("A", "2011-01-01", aliases=["/en/search/index/part-9.js"])},
+     "content/en/a.md", "en/search/index/part-9.js"),
+    ({"content/en/search/index/notes.txt": b"a file of content/ inside the index folder"},
+     "content/en/search/index/notes.txt", "en/search/index/notes.txt"),
+    ({"content/en/search/index": b"a file where the index folder must go"},
+     "content/en/search/index", "en/search/index"),
+])
+def test_anything_landing_in_the_search_index_folder_is_an_error_naming_both(
+        make_site, extra: dict[str, object], source: str, path: str) -> None:
+    site = make_site({"config.yaml": SEARCH_CONFIG, "content/en/a.md": article("A", "2011-01-01"), **extra})
+    error = failure(site)
+    assert (f"{source}: error: {path} (from {source}) would be written into en/search/index/, the folder of the "
+            "search index of en, which the build fills by itself") in str(error)
+    # `vestka check` makes no index, and still finds it.
+    with pytest.raises(VestkaError) as checked:
+        build(load_config(site), Options(check_only=True, use_cache=False))
+    assert f"{path} (from {source}) would be written into en/search/index/" in str(checked.value)
+
+
 def test_search_output_is_byte_identical_across_builds_on_tmpfs(make_site, tmp_path: Path) -> None:
     import shutil
     import tempfile
