@@ -254,6 +254,10 @@ def test_hugo_site_keeps_old_urls_languages_media_and_builds(tmp_path: Path) -> 
     assert {by_title["Dup one"]["aliases"][0], by_title["Dup two"]["aliases"][0]} == {
         "/p/2022/01/01/dup/", "/p/2022/01/02/dup/"}
     assert by_title["About"]["_file"] == "content/en/pages/about.md"
+    # A space in a link's destination: no link in Hugo's CommonMark, so text here too (not a
+    # broken link, nor a missing file in the report); code is left as written.
+    assert "Our root: \\[der\\](/images/logo. png) (a typo" in by_title["About"]["_body"]
+    assert "`[a](b c)`" in by_title["About"]["_body"]
     assert by_title["FAQ"]["_file"] == "content/en/pages/faq.md" and by_title["FAQ"]["_body"] == "\n"
     assert sorted((p.file, p.line) for p in report.skipped) == [("content/en/news/_index.md", None),
                                                                ("content/en/posts/bad-date.md", 3)]
@@ -273,6 +277,8 @@ def test_hugo_site_keeps_old_urls_languages_media_and_builds(tmp_path: Path) -> 
             assert target.is_file(), alias
     page = next(output.glob("en/2024/*/podcast-900/index.html")).read_text(encoding="utf-8")
     assert 'href="&#109;&#97;&#105;&#108;&#116;&#111;&#58;' in page and "amp%03" not in page
+    about = (output / "en/about/index.html").read_text(encoding="utf-8")
+    assert "[der](/images/logo. png)" in about and "logo.%20png" not in about
 
 
 def test_hugo_section_option_imports_one_section(tmp_path: Path) -> None:
@@ -533,3 +539,13 @@ def test_hugo_links_lead_where_hugo_and_static_hosts_sent_them(tmp_path: Path, v
     assert build_site(site) == 0
     page = (site / "output/en/about/index.html").read_text(encoding="utf-8")
     assert 'href="../../en/certificate-compatibility/index.html"' in page and 'href="../../documents/report.pdf"' in page
+
+
+def test_hugo_language_key_that_is_a_code_wins_over_its_locale() -> None:
+    from generator.importer.hugo import site_from_config  # noqa: PLC0415
+
+    # letsencrypt.org: [languages.zh-cn] with locale = "zh-Hans-CN" is the site's "zh-cn";
+    # a key that is no code ("russian") takes its languageCode.
+    site = site_from_config({"languages": {"zh-cn": {"locale": "zh-Hans-CN", "contentDir": "content/zh-cn"},
+                                           "russian": {"languageCode": "ru-ru"}}})
+    assert site.languages["zh-cn"]["code"] == "zh-cn" and site.languages["russian"]["code"] == "ru-ru"

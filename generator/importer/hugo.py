@@ -434,8 +434,10 @@ def parse_hugo_page(text: str, rel: str, site: HugoSite = HugoSite(), lang_key: 
     body, leftovers = convert_shortcodes(body, lambda target: _ref(target, rel, where, site))
     if name.lower().endswith((".html", ".htm")):
         body = html_to_markdown(body)
-    elif site.link_hook:
-        body = map_targets(body, lambda target: _hook_link(target, rel, where, site), html=False)
+    else:
+        body = commonmark_non_links(body)
+        if site.link_hook:
+            body = map_targets(body, lambda target: _hook_link(target, rel, where, site), html=False)
     summary, body = split_summary(body, MORE_MARKERS)
 
     try:
@@ -603,6 +605,28 @@ def _ref(target: str, rel: str, where: Location, site: HugoSite) -> str | None:
     matches = [url for path, url in site.page_urls.items() if path.rsplit("/", 1)[-1].rsplit(".", 1)[0] == stem
                and path.startswith(folder + "/")]
     return matches[0] + fragment if len(matches) == 1 else None
+
+
+#: Code that Markdown shows as written: fenced blocks and code spans.
+_MARKDOWN_CODE = re.compile(r"^(?P<fence>```|~~~).*?^(?P=fence)[ \t]*$|(?P<ticks>`+).+?(?P=ticks)", re.MULTILINE | re.DOTALL)
+#: `[text](/a. b)`: a space in the destination that is not followed by a title.
+_SPACED_LINK = re.compile(r"(?<!\\)\[(?P<text>[^\]\n]*)\](?=\([^\s()<>]+[ \t]+[^\s\"'(][^)\n]*\))")
+
+
+def commonmark_non_links(text: str) -> str:
+    """`[text](/a. b)` escaped so that it stays text, as on the Hugo site.
+
+    Hugo's Markdown (CommonMark) allows no space in a link destination, so a typo such as
+    `[der](/certs/root. der)` was shown as written; Python-Markdown would make it a broken link.
+    """
+    out: list[str] = []
+    last = 0
+    for match in _MARKDOWN_CODE.finditer(text):
+        out.append(_SPACED_LINK.sub(r"\\[\g<text>\\]", text[last:match.start()]))
+        out.append(match[0])
+        last = match.end()
+    out.append(_SPACED_LINK.sub(r"\\[\g<text>\\]", text[last:]))
+    return "".join(out)
 
 
 _HIGHLIGHT = re.compile(r"{{[<%]\s*highlight\s+([\w+#-]+)[^>%]*[>%]}}\n?(.*?)\n?{{[<%]\s*/highlight\s*[>%]}}",

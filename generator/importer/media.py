@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from generator.importer.save import SaveResult
 
 #: Link targets in Markdown (inline links and images, reference definitions) and in raw HTML.
+#: An escaped `\](` is text, not a link.
 _TARGETS = re.compile(
-    r"(?P<md>\]\(\s*<?)(?P<a>[^)\s>]+)"
+    r"(?P<md>(?<!\\)\]\(\s*<?)(?P<a>[^)\s>]+)"
     r"|(?P<ref>^[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?)(?P<b>[^\s>]+)"
     r"|(?P<attr>\b(?:href|src|poster|data-src)\s*=\s*[\"'])(?P<c>[^\"'\s]+)",
     re.MULTILINE | re.IGNORECASE)
