@@ -149,8 +149,8 @@ class WriteError(VestkaError):
 #: Errors of the disk or of the folders' protection, not of Vestka: what each means and what to do.
 _DISK_TROUBLE: dict[int, tuple[str, str]] = {
     errno.ENOSPC: ("the disk is full (no space left on the device)",
-                   "free some space on that disk and build again (the new build is prepared beside output/ "
-                   "before it replaces it, so a build needs room for the files it changes)"),
+                   "free some space on that disk and build again (a build prepares its files before they "
+                   "replace output/, so it needs room for the files it changes)"),
     errno.EDQUOT: ("the disk quota is used up",
                    "free some space or ask for a larger quota, then build again"),
     errno.EROFS: ("it is on a read-only file system",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -147,6 +148,8 @@ def test_a_disk_that_fills_up_is_a_clear_error_and_output_stays_as_it_was(tmp_pa
             else:
                 failures += 1
                 assert_clear_failure(proc, "the disk is full", "free some space")
+                # The file is named as it would have been in output/, not where it was prepared.
+                assert re.match(r"output/\S+: error: cannot be written: the disk is full", proc.stderr), proc.stderr
                 assert tree_state(ns.view(output)) == before, "a failed build changed output/"
             filler.unlink()
         assert failures, "no build ran out of space: the test did not fill the disk"
