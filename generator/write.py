@@ -23,6 +23,7 @@ import fcntl
 import functools
 import hashlib
 import os
+import re
 import shutil
 import time
 import unicodedata
@@ -199,11 +200,15 @@ def disk_error(exc: OSError, site_dir: Path, output_dir: Path, doing: str | None
         doing = "cannot be written"
     else:
         doing = "cannot be read or written"
-    if shown.startswith(".vestka-") or "/.vestka-state-" in shown:
+    if _PREVIOUS.search(shown):
         what += f" (a file of the build before last: the old {name}/, kept to prepare the next build in)"
     return WriteError(f"build failed: {shown} {doing}: {what}",
                       [Problem("error", shown, None, f"{doing}: {what}; {name}/ is as the last build left it",
                                hint)])
+
+
+#: A path inside the build before last, as `_shown_path` shows it (see `Places`).
+_PREVIOUS = re.compile(r"(^|/)(\.vestka-cache/builds/[^/]+|\.vestka-state-[^/]+)/previous/")
 
 
 def _shown_path(filename: str | bytes | int, site_dir: Path, output_dir: Path, as_output: bool) -> str:

@@ -195,6 +195,9 @@ def test_an_output_folder_on_a_read_only_mount_is_a_clear_error(tmp_path: Path) 
     with namespace(f"mount --bind {site} {site}; mount -o remount,bind,ro {site}") as ns:
         proc = ns.vestka("build", "--site", str(site))
         assert_clear_failure(proc, "read-only file system", "read-write")
+        named = proc.stderr.partition(": error:")[0]
+        assert (site / named).exists() or (site / named).parent.is_dir(), f"{named!r} is not a path of the site"
+        assert ("the build before last" in proc.stderr) == ("/previous/" in named), proc.stderr
         assert tree_state(ns.view(output)) == before
     done = vestka("build", "--site", str(site))
     assert done.returncode == 0, done.stderr
