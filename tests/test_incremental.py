@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from generator.build import Options, build
 from generator.config import load_config
+from generator.incremental.page_cache import PageCache
 
 TITLES = ["Court hearing in Minsk", "Observers report", "Prison letters", "Статья о выборах", "Навіны з суда"]
 TAGS = ["Courts", "courts", "Elections", "Prisons", "Выборы"]
@@ -204,7 +205,7 @@ def test_warnings_of_unchanged_files_are_reported_on_every_build(make_site, tmp_
     assert any("is not a web address" in str(p) for p in second.problems)
 
 
-def test_a_rebuild_without_changes_takes_the_no_op_path_and_reports_the_same_warnings(make_site):
+def test_a_rebuild_without_changes_takes_the_no_op_path_and_reports_the_same_warnings(make_site, monkeypatch):
     site = make_site({
         "content/en/2011/a.md": article("A", "2011-03-14", "See [the report](/en/missing/).",
                                         source="not a web address"),
@@ -213,8 +214,12 @@ def test_a_rebuild_without_changes_takes_the_no_op_path_and_reports_the_same_war
     age_files(site)
     config = load_config(site)
     first = build(config, Options())
+    opened = []
+    real_open = PageCache.open.__func__
+    monkeypatch.setattr(PageCache, "open", classmethod(lambda cls, *a, **k: opened.append(1) or real_open(cls, *a, **k)))
     second = build(config, Options())
     third = build(config, Options())
+    assert opened == []  # the page cache is not even loaded on the no-op path
     assert "read+markdown" in first.timings
     assert list(second.timings) == list(third.timings) == ["discover"]  # nothing but discovery ran
     warnings = [str(p) for p in first.problems]

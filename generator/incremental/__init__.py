@@ -13,6 +13,7 @@ know which one it has.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,10 +74,15 @@ class Incremental(NullIncremental):
 
     def __init__(self, config: Config, output: BuildCheck, spare: Callable[[], BuildCheck]) -> None:
         self.config = config
-        self.pages = PageCache.open(config)
         self.state = OutputState.open(config, output=output, spare=spare)
         self.inputs = ""
         self.keys: dict[str, str] = {}
+
+    @functools.cached_property
+    def pages(self) -> PageCache:  # type: ignore[override]
+        # Read on first use: a no-op build stops before reading pages and never needs it (at 10k
+        # the cache takes half a second to load).
+        return PageCache.open(self.config)
 
     @property
     def sitemap_memo(self) -> dict[tuple[Any, ...], str] | None:  # type: ignore[override]
