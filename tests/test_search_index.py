@@ -77,10 +77,10 @@ def test_an_edit_patches_only_the_shards_of_its_terms(make_site: Callable[..., P
     assert how(config, "be") == "patched"
     after = index_tree(config.output_dir)
     changed = {rel for rel in after if before.get(rel) != after[rel]} | (before.keys() - after.keys())
-    shards = {f"be/search/index/t/{term_shard(t)}.js" for t in terms("Новы тэкст пра выбары назіральнікаў", "be")}
-    shards |= {f"be/search/index/t/{term_shard(t)}.js" for t in terms("Суд над актывістам 3. Палітвязні пішуць лісты. Слова3 адно.", "be")}
+    shards = {f"be/search/index/t/{term_shard(t, 16)}.js" for t in terms("Новы тэкст пра выбары назіральнікаў", "be")}
+    shards |= {f"be/search/index/t/{term_shard(t, 16)}.js" for t in terms("Суд над актывістам 3. Палітвязні пішуць лісты. Слова3 адно.", "be")}
     doc = doc_ids([f"content/be/2020/a{i}.md" for i in range(12)])["content/be/2020/a3.md"]
-    assert changed and changed <= shards | {f"be/search/index/d/{doc >> 20}.js"}
+    assert changed and changed <= shards | {f"be/search/index/d/{doc >> 28}.js"}
     assert not any(rel.startswith("en/") for rel in changed)
     # Files whose bytes did not change were not written again.
     assert all((config.output_dir / rel).stat().st_ino == inodes[rel] for rel in after if rel not in changed)
@@ -89,10 +89,10 @@ def test_an_edit_patches_only_the_shards_of_its_terms(make_site: Callable[..., P
     assert index_tree(tmp_path / "clean") == after
     # The edited words are found where search.js looks for them.
     term = terms("назіральнікаў", "be")[0]
-    shard = codec.read_script(after[f"be/search/index/t/{term_shard(term)}.js"])
+    shard = codec.read_script(after[f"be/search/index/t/{term_shard(term, 16)}.js"])
     assert term in shard and len(codec.decode_postings(shard[term])) == 1
     old = terms("актывістам", "be")[0]
-    shard = codec.read_script(after[f"be/search/index/t/{term_shard(old)}.js"])
+    shard = codec.read_script(after[f"be/search/index/t/{term_shard(old, 16)}.js"])
     assert len(codec.decode_postings(shard[old])) == 11
 
 

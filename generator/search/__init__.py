@@ -2,16 +2,19 @@
 
 Each language gets, beside its search page `/L/search/`, a folder `index/` of small script
 files (their format is in `codec`): `meta.js`, term shards `t/N.js` (terms hashed into
-`TERM_SHARDS` shards, each term with its posting list) and article shards `d/N.js` (title,
-link, date written with Babel in the site's format, and the text excerpts are made from,
-for the articles whose id falls in shard N). A query loads the meta file, the shard of each of
-its terms, and the article shards of the results it shows: a few hundred kilobytes whatever the
-size of the archive. The same files load with `<script>` from disk and over http.
+shards, each term with its posting list) and article shards `d/N.js` (title, link, date
+written with Babel in the site's format, and the text excerpts are made from, for the articles
+whose id falls in shard N). The number of shards grows with the language's articles
+(`shard_bits`), so that a shard holds about as much at 1,000 articles as at 100,000: a query
+loads the meta file, the shard of each of its terms, and the article shards of the results it
+shows, a few hundred kilobytes whatever the size of the archive, and a small site is not
+thousands of tiny files. The same files load with `<script>` from disk and over http.
 
 Cost per edit: each article's terms are cached in `.vestka-cache/search/` by the hash of its
 source text, and the index files live there too. A build compares every article's (id, text
 hash, displayed fields) with the last build's; only the shards holding terms of the changed
-articles (before and after the edit) are read, patched and written again. A big change, a first
+articles are read, and in them only the posting lists of the terms whose weight changed (or
+that came or went) are decoded, patched and encoded again. A big change, a first
 build, or a damaged cache rebuilds the language's index in one pass in id order, which keeps
 only the posting lists in memory, packed. Either way a shard's bytes depend only on the site:
 an incremental build gives the files of a clean one.
@@ -45,11 +48,10 @@ from generator.site_paths import list_url
 
 #: Folder of a language's index, inside its search page's folder.
 INDEX_DIR = "index"
-#: Term shards per language: an edit rewrites about one shard per distinct term it touches, and
-#: one query loads one shard per term; more shards make both smaller.
-TERM_SHARDS = 4096
-#: Article shards per language are the top DOC_BITS bits of the 32-bit article id.
-DOC_BITS = 12
+#: Articles per article shard, about (see `shard_bits`).
+DOCS_PER_SHARD = 12
+#: Bounds of `shard_bits`.
+MIN_BITS, MAX_BITS = 4, 16
 #: Characters of an article's text kept for the result excerpts.
 EXCERPT_CHARS = 1200
 #: Files of the article-terms cache (by the top bits of the article id).
@@ -128,12 +130,24 @@ def analyse(page: Page, body: RenderedBody | None) -> Analysis:
     return tuple(sorted(weights.items())), text
 
 
-def term_shard(term: str) -> int:
-    """FNV-1a of the term's code points (search.js computes the same)."""
+def shard_bits(articles: int) -> int:
+    """A language of `articles` articles gets 2**bits article shards (the top bits of the ids)
+    and as many term shards.
+
+    About DOCS_PER_SHARD articles a shard (4,096 shards of each kind at 45,000 articles): shard
+    sizes, and so what a query loads, stay the same as the archive grows, and a small site is
+    a few hundred files, not thousands (each one a write and a manifest entry on every build).
+    Crossing a power of two rebuilds the language's index once.
+    """
+    return max(MIN_BITS, min(MAX_BITS, (articles // DOCS_PER_SHARD).bit_length()))
+
+
+def term_shard(term: str, shards: int) -> int:
+    """FNV-1a of the term's code points, modulo `shards` (search.js computes the same)."""
     h = 0x811C9DC5
     for ch in term:
         h = ((h ^ ord(ch)) * 0x01000193) & 0xFFFFFFFF
-    return h % TERM_SHARDS
+    return h % shards
 
 
 def doc_ids(sources: Iterable[str]) -> dict[str, int]:
@@ -152,10 +166,6 @@ def doc_ids(sources: Iterable[str]) -> dict[str, int]:
         used.add(value)
         ids[source] = value
     return ids
-
-
-def _doc_shard(doc: int) -> int:
-    return doc >> (32 - DOC_BITS)
 
 
 def _analysis_file(doc: int) -> int:
@@ -198,9 +208,13 @@ class _LanguageIndex:
             shown = (page.title, urls.relative_url(search_page, page.url_path, config.portable),
                      strings.date(page.date, lang), page.date.date().isoformat())
             self.docs[source] = _Doc(ids[source], _text_key(page, bodies.get(source)), shown)
-        self.params = (_FORMAT, TERM_SHARDS, DOC_BITS, EXCERPT_CHARS, ANALYZER_VERSION)
+        self.bits = shard_bits(len(self.docs))
+        self.params = (_FORMAT, self.bits, EXCERPT_CHARS, ANALYZER_VERSION)
         self.analysis_files: dict[int, dict[str, tuple[str, bytes]]] = {}
         self.dirty_analysis: set[int] = set()
+
+    def _doc_shard(self, doc: int) -> int:
+        return doc >> (32 - self.bits)
 
     # --- the whole update ------------------------------------------------------------------
 
@@ -233,7 +247,7 @@ class _LanguageIndex:
     def _meta(self) -> bytes:
         return codec.script("m", None, {
             "v": _FORMAT, "lang": self.lang, "stemmer": stemmer_name(self.lang), "docs": len(self.docs),
-            "termShards": TERM_SHARDS, "docBits": DOC_BITS, "stop": sorted(STOP_WORDS.get(self.lang, ())),
+            "termShards": 1 << self.bits, "docBits": self.bits, "stop": sorted(STOP_WORDS.get(self.lang, ())),
             "titleWeight": TITLE_WEIGHT,
             "endings": list(BELARUSIAN_ENDINGS) if stemmer_name(self.lang) == "belarusian" else []})
 
@@ -254,9 +268,9 @@ class _LanguageIndex:
             return None
         return _unpack(entry[1])
 
-    def _keep_analysis(self, source: str, doc: _Doc, analysis: Analysis) -> None:
+    def _keep_analysis(self, source: str, doc: _Doc, packed: bytes) -> None:
         number = _analysis_file(doc.id)
-        self._analysis_table(number)[source] = (doc.key, _pack(analysis))
+        self._analysis_table(number)[source] = (doc.key, packed)
         self.dirty_analysis.add(number)
 
     def _drop_analysis(self, source: str, doc: _Doc) -> None:
@@ -280,13 +294,19 @@ class _LanguageIndex:
             missing += [s for s in list(group) if self.cached_analysis(s, self.docs[s]) is None]
             self._release_analyses(number)  # an archive's analyses never all sit in memory
         pages, bodies = self.site.pages, self.bodies
-        fresh = ordered_imap(lambda s: analyse(pages[s], bodies.get(s)), missing)
+        keep = self.folder is not None
+
+        def work(source: str) -> tuple[Analysis, bytes]:
+            # Packed in the worker too: compressing is a third of an analysis's cost.
+            analysis = analyse(pages[source], bodies.get(source))
+            return analysis, _pack(analysis) if keep else b""
+        fresh = ordered_imap(work, missing)
         missing_set = set(missing)
         for source in sources:
             doc = self.docs[source]
             if source in missing_set:
-                analysis = next(fresh)
-                self._keep_analysis(source, doc, analysis)
+                analysis, packed = next(fresh)
+                self._keep_analysis(source, doc, packed)
             else:
                 analysis = self.cached_analysis(source, doc)  # type: ignore[assignment]
             yield analysis
@@ -308,10 +328,10 @@ class _LanguageIndex:
         shard = -1
         for source, analysis in zip(order, self._analyse_all(order), strict=True):
             doc = self.docs[source]
-            if _doc_shard(doc.id) != shard:
+            if self._doc_shard(doc.id) != shard:
                 if shard_docs:
                     write(f"d/{shard}.js", codec.script("d", shard, shard_docs), files)
-                shard, shard_docs = _doc_shard(doc.id), {}
+                shard, shard_docs = self._doc_shard(doc.id), {}
             shard_docs[_id_text(doc.id)] = [*doc.shown, analysis[1]]
             for term, weight in analysis[0]:
                 postings[term] += pack(doc.id, weight)
@@ -321,11 +341,17 @@ class _LanguageIndex:
             write(f"d/{shard}.js", codec.script("d", shard, shard_docs), files)
         by_shard: dict[int, list[str]] = defaultdict(list)
         for term in postings:
-            by_shard[term_shard(term)].append(term)
+            by_shard[term_shard(term, 1 << self.bits)].append(term)
         unpack = struct.Struct("<IB").iter_unpack
-        for number in sorted(by_shard):
-            data = {term: codec.encode_postings(list(unpack(postings.pop(term)))) for term in by_shard[number]}
-            write(f"t/{number}.js", codec.script("t", number, data), files)
+
+        def encode(number: int) -> bytes:
+            return codec.script("t", number, {term: codec.encode_postings(list(unpack(postings[term])))
+                                              for term in by_shard[number]})
+        # Encoding is most of the cost left once the analyses are made: on all cores too.
+        numbers = sorted(by_shard)
+        for number, data in zip(numbers, ordered_imap(encode, numbers, slice_size=8), strict=True):
+            write(f"t/{number}.js", data, files)
+        postings.clear()
         write("meta.js", self._meta(), files)
         if self.memory is not None:
             return files
@@ -359,30 +385,45 @@ class _LanguageIndex:
                removed: list[str]) -> dict[str, str] | None:
         """Patch the shards the changed articles were and are in; None when the cache cannot."""
         files = dict(files)
+        shards = 1 << self.bits
         old_ids: set[int] = set()
-        term_add: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
-        term_touch: set[int] = set()
-        doc_add: dict[int, dict[str, list[Any]]] = defaultdict(dict)
-        doc_touch: set[int] = set()
+        old_pairs: dict[str, dict[str, int]] = {}
         for source in (*changed, *removed):
             old = previous.get(source)
             if old is None:
                 continue
             old_ids.add(old.id)
-            doc_touch.add(_doc_shard(old.id))
             analysis = self.cached_analysis(source, old)
             if analysis is None:
                 return None  # the terms it was indexed under are unknown: start again
-            term_touch.update(term_shard(term) for term, _ in analysis[0])
+            old_pairs[source] = dict(analysis[0])
             if source in removed:
                 self._drop_analysis(source, old)
+        # Every posting of a changed article, by shard and term; the terms to patch are those
+        # whose posting came, went, or changed weight (or id, after a hash collision).
+        term_add: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+        touched: dict[int, set[str]] = defaultdict(set)
+        doc_add: dict[int, dict[str, list[Any]]] = defaultdict(dict)
+        doc_touch = {self._doc_shard(i) for i in old_ids}
+        for source in removed:
+            for term in old_pairs.get(source, ()):
+                touched[term_shard(term, shards)].add(term)
         for source, analysis in zip(changed, self._analyse_all(changed), strict=True):
             doc = self.docs[source]
-            doc_touch.add(_doc_shard(doc.id))
-            doc_add[_doc_shard(doc.id)][_id_text(doc.id)] = [*doc.shown, analysis[1]]
+            doc_touch.add(self._doc_shard(doc.id))
+            doc_add[self._doc_shard(doc.id)][_id_text(doc.id)] = [*doc.shown, analysis[1]]
+            before = dict(old_pairs.get(source, {}))
+            if source in previous and previous[source].id != doc.id:  # a hash collision resolved anew
+                for term in before:
+                    touched[term_shard(term, shards)].add(term)
+                before = {}
             for term, weight in analysis[0]:
-                term_add[term_shard(term)][term].append((doc.id, weight))
-                term_touch.add(term_shard(term))
+                number = term_shard(term, shards)
+                term_add[number][term].append((doc.id, weight))
+                if before.pop(term, None) != weight:
+                    touched[number].add(term)
+            for term in before:  # no longer in the article
+                touched[term_shard(term, shards)].add(term)
         old_keys = {_id_text(i) for i in old_ids}
         for number in sorted(doc_touch):
             data = self._read(f"d/{number}.js", files)
@@ -390,18 +431,19 @@ class _LanguageIndex:
                 return None
             data = {k: v for k, v in data.items() if k not in old_keys} | doc_add.get(number, {})
             self._put(f"d/{number}.js", codec.script("d", number, dict(sorted(data.items()))) if data else None, files)
-        for number in sorted(term_touch):
+        for number in sorted(touched):
             data = self._read(f"t/{number}.js", files)
             if data is None:
                 return None
             adds = term_add.get(number, {})
-            out = {}
-            for term in sorted(data.keys() | adds.keys()):
+            for term in touched[number]:
                 postings = [p for p in codec.decode_postings(data.get(term, "")) if p[0] not in old_ids]
                 postings = sorted(postings + adds.get(term, []))
                 if postings:
-                    out[term] = codec.encode_postings(postings)
-            self._put(f"t/{number}.js", codec.script("t", number, out) if out else None, files)
+                    data[term] = codec.encode_postings(postings)
+                else:
+                    data.pop(term, None)
+            self._put(f"t/{number}.js", codec.script("t", number, data) if data else None, files)
         self._put("meta.js", self._meta(), files)
         return files
 

@@ -23,23 +23,20 @@ _VALUE = {ch: i for i, ch in enumerate(_LAST)} | {ch: 32 + i for i, ch in enumer
 MAX_WEIGHT = 31
 
 
-def _number(n: int) -> str:
-    digits = [_LAST[n & 31]]
-    n >>= 5
-    while n:
-        digits.append(_MORE[n & 31])
-        n >>= 5
-    return "".join(reversed(digits))
-
-
 def encode_postings(postings: list[tuple[int, int]]) -> str:
     """[(article id, weight)] sorted by id -> the posting string."""
     out = []
     previous = 0
-    for doc, weight in postings:
-        out.append(_number(doc - previous))
-        out.append(_LAST[weight])
-        previous = doc
+    last, more = _LAST, _MORE
+    for doc, weight in postings:  # runs once per posting of the archive
+        n, previous = doc - previous, doc
+        digits = last[n & 31]
+        n >>= 5
+        while n:
+            digits = more[n & 31] + digits
+            n >>= 5
+        out.append(digits)
+        out.append(last[weight])
     return "".join(out)
 
 
