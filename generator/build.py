@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from generator import active_content, brand, feeds, images, incremental, produce, sources, write
+from generator import active_content, brand, feeds, images, incremental, produce, search, sources, write
 from generator.assemble import assemble, next_due
 from generator.config import Config
 from generator.errors import ContentError, Problem, Report, sort_problems
@@ -50,6 +50,9 @@ class Options:
     use_cache: bool = True
     now: datetime | None = None
     progress: Progress | None = None
+    #: Keep the search index of the last build as it is (`vestka serve` reloads the edited page
+    #: first, and brings the index up to date in a build after; see search.index_files).
+    defer_search: bool = False
 
 
 def build(config: Config, options: Options | None = None) -> BuildResult:
@@ -73,7 +76,8 @@ def _build(config: Config, options: Options) -> BuildResult:
         target = None if options.check_only else write.open_target(config.output_dir, config.cache_dir)
         layer = incremental.open_layer(config, target if options.use_cache else None)
         templates = templates_fingerprint(config)
-        if layer.unchanged(found, static, options, templates, result) and not report.problems:
+        if (layer.unchanged(found, static, options, templates, result) and not report.problems
+                and (options.defer_search or not search.index_behind(config))):
             return result
     with timer("read+markdown"):
         pages, bodies = read_pages(found.pages, config, ZoneInfo(config.timezone), layer.pages, report,
@@ -108,7 +112,8 @@ def _build(config: Config, options: Options) -> BuildResult:
         env = make_environment(config, bytecode_folder(config) if options.use_cache else None)
         renderer = Renderer(site, bodies, config, strings, env, show_drafts=options.drafts, images=photos)
         plan = plan_outputs(site, bodies, config, strings, renderer.views, found.assets, static, layer.sitemap_memo,
-                            search_cache=options.use_cache if target is not None else None, photos=photos)
+                            search_cache=options.use_cache if target is not None else None, photos=photos,
+                            search_defer=options.defer_search, progress=options.progress)
     with timer("check claims"):
         claims = plan.claims()
         if layer.claims_changed(claims):

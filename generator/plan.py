@@ -106,13 +106,15 @@ def page_jobs(site: Site, bodies: dict[str, RenderedBody], config: Config, views
 def plan_outputs(site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings, views: Views,
                  assets: list[SourceFile], static: dict[str, SourceFile],
                  sitemap_memo: dict[tuple[Any, ...], str] | None, *, search_cache: bool | None,
-                 photos: Photos | None = None) -> Plan:
+                 photos: Photos | None = None, search_defer: bool = False,
+                 progress: search.Progress | None = None) -> Plan:
     """Every output of the build. `search_cache`: whether the search index keeps its work in the
-    cache (None: no index at all, when checking)."""
+    cache (None: no index at all, when checking); `search_defer`: see `search.index_files`."""
     plan = Plan(list(page_jobs(site, bodies, config, views)), feeds.plan_feeds(site, config, strings))
     plan.files += sitemap.render_sitemap(site, config, memo=sitemap_memo)
     if search_cache is not None:
-        plan.files += search.index_files(site, bodies, config, strings, cache=search_cache)
+        plan.files += search.index_files(site, bodies, config, strings, cache=search_cache, defer=search_defer,
+                                         progress=progress)
     if config.search:  # also when checking: what would land in the index is found by `vestka check` too
         plan.reserved.update({search.index_folder(code): f"the search index of {code}"
                               for code in config.language_codes})

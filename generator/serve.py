@@ -7,6 +7,10 @@ Never stale, by construction:
 - tabs are reloaded by us after each build (livereload's own watcher drops changes within 3 s
   of the previous reload), and a page checks once its reload socket is up whether a build
   finished while it was loading (the reload message would have found no socket);
+- indexing never delays that reload: a rebuild keeps the search index of the last build as it
+  is (`Options.defer_search`), tabs reload, and only then, while nothing else is pending, a
+  second build brings the index up to date and publishes it. Requests do not wait for it, and a
+  new change stops it (at its next progress call) so that the change is built and shown first;
 - requests wait while a change is pending or a build runs, and every response says no-store;
 - a failed build keeps the last good preview and puts the problems on every page and in the
   terminal; the next good build removes them.
@@ -43,7 +47,7 @@ from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from tornado import httpserver, netutil, web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from generator import watch
+from generator import search, watch
 from generator.build import Options, build
 from generator.config import Config, load_config
 from generator.errors import ConfigError, Problem, VestkaError
@@ -225,6 +229,8 @@ class _State:
     loopback_only: bool = True
     #: config.yaml failed to load; the previous config is in use until it loads again.
     config_broken: bool = False
+    #: The last build kept a search index older than its pages: an update is to run.
+    index_due: bool = False
 
     @property
     def token(self) -> str:
@@ -245,6 +251,10 @@ class _Preview:
         #: Clear while a build runs in its thread (which may outlive a cancelled `rebuild`).
         self.no_build = threading.Event()
         self.no_build.set()
+        #: Set to stop a running search index update (a change came, to be shown first).
+        self.stop_index = threading.Event()
+        #: The running search index update, if any.
+        self.indexing: asyncio.Task[None] | None = None
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -298,6 +308,10 @@ class _Preview:
         interval = POLL_MIN
         while True:
             await asyncio.sleep(interval)
+            # One poll interval after the reload at least: an editor's next save comes first.
+            if state.index_due and self.indexing is None:
+                state.index_due = False
+                self.indexing = asyncio.create_task(self.update_index(state))
             started = time.perf_counter()
             new = await _in_thread(lambda: watch.scan(roots))
             interval = min(POLL_MAX, max(POLL_MIN, 4 * (time.perf_counter() - started)))
@@ -315,6 +329,7 @@ class _Preview:
                 if not more:
                     break
                 batch = batch.merged(more)
+            await self.finish_indexing()
             await self.rebuild(state, batch)
 
     async def rebuild(self, state: _State, batch: watch.Batch) -> None:
@@ -322,7 +337,8 @@ class _Preview:
         state.idle.clear()
         started = time.perf_counter()
         stamp = time.strftime("%H:%M:%S")
-        options = dataclasses.replace(self.options, progress=self._progress)
+        # The first build makes the index; later ones show the change first (see the docstring).
+        options = dataclasses.replace(self.options, progress=self._progress, defer_search=bool(batch))
         # Also after a failed load: a later save elsewhere must not hide a still broken config.yaml.
         reload_config = batch.config_changed or state.config_broken
         config = state.config
@@ -357,6 +373,7 @@ class _Preview:
             state.problems = ()
             state.config_broken = False
             state.good = True
+            state.index_due = search.index_behind(state.config)
             seconds = time.perf_counter() - started
             self._report(stamp, batch, result.problems, seconds, recovered)
             if self.verbose:
@@ -365,6 +382,48 @@ class _Preview:
             state.generation += 1
             state.idle.set()
         _reload_clients(state)
+
+    async def update_index(self, state: _State) -> None:
+        """Bring the preview's search index up to date, after the pages (see the docstring)."""
+        started = time.perf_counter()
+        stamp = time.strftime("%H:%M:%S")
+        config = state.config
+        self.stop_index.clear()
+        options = dataclasses.replace(self.options, progress=self._index_progress)
+
+        def work() -> Any:
+            try:
+                return build(config, options)
+            finally:
+                self.no_build.set()
+
+        self.no_build.clear()
+        try:
+            await _in_thread(work)
+        except _Cancelled:
+            # A change came: its build shows it first, and the update runs again after it.
+            pass
+        except Exception as exc:  # the pages built: a failure here is a bug; the server runs on
+            self.say(f"[{stamp}] the search index could not be updated; search shows the last index.")
+            for line in problem_lines(exc):
+                self.say(f"  {line}")
+            if not isinstance(exc, VestkaError):
+                self.say("".join(traceback.format_exception(exc)).rstrip())
+        else:
+            self.say(f"[{stamp}] search index updated in {time.perf_counter() - started:.2f} s.")
+        finally:
+            self.indexing = None
+
+    async def finish_indexing(self) -> None:
+        """Stop a running index update, and wait until its build has stopped."""
+        task = self.indexing
+        if task is not None:
+            self.stop_index.set()
+            await task
+
+    def _index_progress(self, stage: str, done: int, total: int) -> None:
+        if self.stopping.is_set() or self.stop_index.is_set():
+            raise _Cancelled
 
     def _report(self, stamp: str, batch: watch.Batch, problems: list[Problem], seconds: float,
                 recovered: bool) -> None:

@@ -517,3 +517,50 @@ def test_verbose_serve_shows_stage_times_and_every_warning_after_a_rebuild(tmp_p
         assert bool(re.search(r"^  discover \d+\.\d+ s, ", after, re.M)) is verbose, after
     finally:
         assert running.stop() == 0
+
+
+def test_a_save_reloads_the_tabs_before_the_search_index_is_updated(tmp_path: Path) -> None:
+    """The reload message comes while the preview still serves the last search index: the edited
+    page is not held back by indexing. The index is brought up to date after it."""
+    import asyncio
+
+    from tornado.websocket import websocket_connect
+
+    from generator.search import shard_bits, term_shard
+    from generator.search.text import terms
+
+    site = write_site(tmp_path / "site", {
+        "config.yaml": SITE_CONFIG.replace("search: false", "search: true"),
+        **{f"content/en/2020/a{i}.md": article(f"Alpha {i}", f"2020-01-0{i + 1}T00:00:00Z", "Court hearing.")
+           for i in range(3)}})
+    term = terms("zephyrquokka", "en")[0]
+    shard = f"/en/search/index/t/{term_shard(term, 1 << shard_bits(3))}.js"
+    running = Running(site, "--port", "0", cwd=tmp_path)
+    try:
+        assert term.encode() not in running.get(shard)[2]
+        mark = len(running.lines)
+
+        async def save_and_watch() -> tuple[bytes, bytes]:
+            ws = await websocket_connect(f"ws://127.0.0.1:{running.port}/livereload")
+            await ws.write_message('{"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}')
+            assert '"hello"' in (await asyncio.wait_for(ws.read_message(), 10) or "")
+            await ws.write_message('{"command": "info", "url": "/en/", "plugins": {}}')  # as livereload.js does
+            await asyncio.sleep(0.2)
+            (site / "content/en/2020/a1.md").write_text(
+                article("Alpha zephyrquokka", "2020-01-02T00:00:00Z", "Court hearing."), encoding="utf-8")
+            reload = await asyncio.wait_for(ws.read_message(), 30)
+            assert reload is not None and '"reload"' in reload
+            # What a tab reloading now gets, and what its search would load.
+            page, index = running.get("/en/")[2], running.get(shard)[2]
+            ws.close()
+            return page, index
+
+        page, index = asyncio.run(save_and_watch())
+        assert b"Alpha zephyrquokka" in page
+        assert term.encode() not in index, "the tabs were reloaded only after the search index was updated"
+        updated = running.wait_for(r"search index updated in", after=mark)
+        assert updated and term.encode() in running.get(shard)[2]
+        rebuilt = next(i for i, line in enumerate(running.lines) if i >= mark and "rebuilt in" in line)
+        assert rebuilt < next(i for i, line in enumerate(running.lines) if "search index updated" in line)
+    finally:
+        assert running.stop() == 0

@@ -22,6 +22,7 @@ an incremental build gives the files of a clean one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import itertools
@@ -63,6 +64,10 @@ TITLE_WEIGHT = 16
 _BODY_MAX = 15
 _K1, _B, _AVERAGE_WORDS = 1.2, 0.75, 400
 _FORMAT = 1
+#: The marker of an index left behind its pages by a deferred build (see `index_files`).
+_BEHIND = "behind"
+#: Analyses made between two progress calls.
+_PROGRESS_STEP = 500
 
 _INLINE_TAGS = re.compile(r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|dfn|em|i|kbd|mark|q|s|samp|small|span|strong|sub|"
                           r"sup|time|u|var|wbr)\b[^>]*>", re.IGNORECASE)
@@ -74,20 +79,58 @@ _SPACE = re.compile(r"\s+")
 Analysis = tuple[tuple[tuple[str, int], ...], str]
 
 
+#: Called with (stage name, done, total) while the index is made; it may raise to stop the build.
+Progress = Callable[[str, int, int], None]
+
+
 def index_files(site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings, *,
-                cache: bool = True) -> list[OutputFile]:
+                cache: bool = True, defer: bool = False, progress: Progress | None = None) -> list[OutputFile]:
     """Every file of the search index (nothing when search is off), made or patched in the cache.
 
-    Without `cache` the index is made in memory and nothing is kept for the next build.
+    Without `cache` the index is made in memory and nothing is kept for the next build. With
+    `defer`, a language that has an index in the cache keeps it as it is, even when articles
+    changed, and `index_behind(config)` tells whether a build without `defer` has work left
+    (`vestka serve` shows the edited page first and brings the index up to date after).
     """
     if not config.search:
         return []
     folder = config.cache_dir / "search" if cache else None
     fingerprint = index_fingerprint(config)
     out: list[OutputFile] = []
+    behind = False
     for code in config.language_codes:
-        out += _LanguageIndex(code, site, bodies, config, strings, folder, fingerprint).files()
+        index = _LanguageIndex(code, site, bodies, config, strings, folder, fingerprint, progress)
+        kept = index.kept() if defer and folder is not None else None
+        if kept is not None:
+            out += kept[0]
+            behind |= kept[1]
+        else:
+            out += index.files()
+    if folder is not None:
+        _mark_behind(folder, config.output_dir, behind)
     return out
+
+
+def index_behind(config: Config) -> bool:
+    """Whether the last build into `config`'s output folder kept a search index older than its pages."""
+    marker = config.cache_dir / "search" / _BEHIND
+    try:
+        return config.search and marker.read_text(encoding="utf-8") == str(config.output_dir)
+    except OSError:
+        return False
+
+
+def _mark_behind(folder: Path, output_dir: Path, behind: bool) -> None:
+    marker = folder / _BEHIND
+    if behind:
+        folder.mkdir(parents=True, exist_ok=True)
+        marker.write_text(str(output_dir), encoding="utf-8")
+    else:
+        # Only the output folder that was marked is up to date now: a preview's marker stays
+        # when output/ is built.
+        with contextlib.suppress(OSError):
+            if marker.read_text(encoding="utf-8") == str(output_dir):
+                marker.unlink()
 
 
 def index_fingerprint(config: Config) -> str:
@@ -190,8 +233,9 @@ class _LanguageIndex:
     """The index of one language: its state from the last build, and how to bring it up to date."""
 
     def __init__(self, lang: str, site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings,
-                 folder: Path | None, fingerprint: str) -> None:
+                 folder: Path | None, fingerprint: str, progress: Progress | None = None) -> None:
         self.lang, self.site, self.bodies = lang, site, bodies
+        self.progress = progress
         self.fingerprint = fingerprint
         #: The cache folder; None: everything in memory (`memory`), nothing kept.
         self.folder = folder
@@ -218,16 +262,31 @@ class _LanguageIndex:
 
     # --- the whole update ------------------------------------------------------------------
 
+    def _last(self) -> tuple[dict[str, _Doc], dict[str, str]]:
+        """The articles and files of the index the cache holds ({}, {} when none is usable)."""
+        state, _ = load_blob(self.state_path, self.fingerprint)
+        if state is not None and state.get("params") == self.params and self.mirror.is_dir():
+            return state["docs"], state["files"]
+        return {}, {}
+
+    def kept(self) -> tuple[list[OutputFile], bool] | None:
+        """The cached index as it is, and whether articles changed since; None when there is none."""
+        previous, files = self._last()
+        if not files:
+            return None
+        behind = previous != self.docs
+        return self._outputs(files), behind
+
+    def _outputs(self, files: dict[str, str]) -> list[OutputFile]:
+        return [OutputFile(self.prefix + rel, copy_from=self.mirror / rel, digest=digest)
+                for rel, digest in sorted(files.items())]
+
     def files(self) -> list[OutputFile]:
         if self.memory is not None:
             files = self._rebuild()
             return [OutputFile(self.prefix + rel, data=self.memory[rel], digest=digest)
                     for rel, digest in sorted(files.items())]
-        state, _ = load_blob(self.state_path, self.fingerprint)
-        previous: dict[str, _Doc] = {}
-        files: dict[str, str] = {}
-        if state is not None and state.get("params") == self.params and self.mirror.is_dir():
-            previous, files = state["docs"], state["files"]
+        previous, files = self._last()
         changed = [s for s, doc in self.docs.items() if previous.get(s) != doc]
         removed = [s for s in previous if s not in self.docs]
         how = "unchanged"
@@ -241,8 +300,7 @@ class _LanguageIndex:
             # `how` tells the tests which way the last update went.
             save_blob(self.state_path, self.fingerprint,
                       {"params": self.params, "docs": self.docs, "files": files, "how": how})
-        return [OutputFile(self.prefix + rel, copy_from=self.mirror / rel, digest=digest)
-                for rel, digest in sorted(files.items())]
+        return self._outputs(files)
 
     def _meta(self) -> bytes:
         return codec.script("m", None, {
@@ -302,11 +360,15 @@ class _LanguageIndex:
             return analysis, _pack(analysis) if keep else b""
         fresh = ordered_imap(work, missing)
         missing_set = set(missing)
+        made = 0
         for source in sources:
             doc = self.docs[source]
             if source in missing_set:
                 analysis, packed = next(fresh)
                 self._keep_analysis(source, doc, packed)
+                made += 1
+                if self.progress is not None and made % _PROGRESS_STEP == 0:
+                    self.progress(f"search {self.lang}", made, len(missing))
             else:
                 analysis = self.cached_analysis(source, doc)  # type: ignore[assignment]
             yield analysis
