@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import BASIC_CONFIG, article
 
 from generator.build import Options, build
@@ -94,6 +95,32 @@ def test_an_edit_patches_only_the_shards_of_its_terms(make_site: Callable[..., P
     old = terms("актывістам", "be")[0]
     shard = codec.read_script(after[f"be/search/index/t/{term_shard(old, 16)}.js"])
     assert len(codec.decode_postings(shard[old])) == 11
+
+
+def test_an_edit_decodes_only_the_posting_lists_of_terms_whose_weight_changed(
+        make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    body = "Суд над актывістам. Палітвязні пішуць лісты з турмы кожны тыдзень. " * 3
+    files = site_files() | {"content/be/2020/long.md": article("Доўгі тэкст", "2020-02-01T10:00:00+03:00", body)}
+    site = make_site(files)
+    config = load_config(site)
+    build(config, Options())
+    decoded: list[str] = []
+    decode = codec.decode_postings
+    monkeypatch.setattr(codec, "decode_postings", lambda text: decoded.append(text) or decode(text))
+    # A new date: the article changed, none of its terms did.
+    (site / "content/be/2020/long.md").write_text(article("Доўгі тэкст", "2020-02-02T10:00:00+03:00", body),
+                                                 encoding="utf-8")
+    build(config, Options())
+    assert how(config, "be") == "patched" and decoded == []
+    # One new word: its posting list, and those whose weight moved with the length, no others.
+    (site / "content/be/2020/long.md").write_text(
+        article("Доўгі тэкст", "2020-02-02T10:00:00+03:00", body + " Назіральнікі."), encoding="utf-8")
+    build(config, Options())
+    assert how(config, "be") == "patched"
+    assert 1 <= len(decoded) < len(set(terms("Доўгі тэкст " + body + " Назіральнікі.", "be")))
+    clean = dataclasses.replace(config, output_override=tmp_path / "clean")
+    build(clean, Options(use_cache=False))
+    assert index_tree(tmp_path / "clean") == index_tree(config.output_dir)
 
 
 def test_a_damaged_index_cache_is_rebuilt(make_site: Callable[..., Path], tmp_path: Path) -> None:

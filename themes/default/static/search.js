@@ -1918,27 +1918,32 @@ var VestkaSnowball = (function () {
 
   var LAST = "0123456789abcdefghijklmnopqrstuv";
   var MORE = "wxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
+  // Character code -> digit value (0-31 a last digit, 32-63 a leading one): a common word has
+  // tens of thousands of postings, decoded on every query.
+  var VALUE = new Int8Array(128).fill(-1);
+  for (var v = 0; v < 32; v++) {
+    VALUE[LAST.charCodeAt(v)] = v;
+    VALUE[MORE.charCodeAt(v)] = 32 + v;
+  }
 
-  function decode(text) {
-    var out = [];
+  // Calls visit(article id, weight) for each posting, in id order.
+  function decode(text, visit) {
     var doc = 0;
     var number = 0;
     var wantWeight = false;
     for (var i = 0; i < text.length; i++) {
-      var ch = text.charAt(i);
-      var last = LAST.indexOf(ch);
+      var value = VALUE[text.charCodeAt(i)];
       if (wantWeight) {
-        out.push([doc, last]);
+        visit(doc, value);
         wantWeight = false;
-      } else if (last < 0) {
-        number = number * 32 + MORE.indexOf(ch);
+      } else if (value >= 32) {
+        number = number * 32 + (value - 32);
       } else {
-        doc += number * 32 + last;
+        doc += number * 32 + value;
         number = 0;
         wantWeight = true;
       }
     }
-    return out;
   }
 
   // --- searching ---------------------------------------------------------------------------
@@ -1957,27 +1962,47 @@ var VestkaSnowball = (function () {
         return { terms: [], hits: [] };
       }
       return Promise.all(wanted.map(function (t) { return loadTerm(termShard(t)); })).then(function (shards) {
-        var found = {};
+        // Article id -> slot in the parallel arrays below (numbers, not an object per hit).
+        var slot = new Map();
+        var ids = [];
+        var matched = [];
+        var scores = [];
         wanted.forEach(function (t, i) {
-          var list = decode(shards[i][t] || "");
-          if (!list.length) {
+          var text = shards[i][t] || "";
+          var count = 0;
+          decode(text, function () { count++; });
+          if (!count) {
             return;
           }
-          var idf = Math.log(1 + (meta.docs - list.length + 0.5) / (list.length + 0.5));
-          list.forEach(function (p) {
-            var hit = found[p[0]] || (found[p[0]] = { id: p[0], matched: 0, score: 0 });
-            hit.matched += 1;
-            hit.score += idf * p[1];
+          var idf = Math.log(1 + (meta.docs - count + 0.5) / (count + 0.5));
+          decode(text, function (doc, weight) {
+            var k = slot.get(doc);
+            if (k === undefined) {
+              k = ids.length;
+              slot.set(doc, k);
+              ids.push(doc);
+              matched.push(0);
+              scores.push(0);
+            }
+            matched[k] += 1;
+            scores[k] += idf * weight;
           });
         });
-        var hits = Object.keys(found).map(function (k) { return found[k]; });
-        var all = hits.filter(function (h) { return h.matched === wanted.length; });
-        if (all.length) {
-          hits = all;
+        var order = [];
+        var best = 0;
+        for (var k = 0; k < ids.length; k++) {
+          best = Math.max(best, matched[k]);
         }
-        hits.sort(function (a, b) {
-          return b.matched - a.matched || b.score - a.score || a.id - b.id;
+        // Articles with every term when there are any, else all of them, the most terms first.
+        for (k = 0; k < ids.length; k++) {
+          if (best < wanted.length || matched[k] === wanted.length) {
+            order.push(k);
+          }
+        }
+        order.sort(function (a, b) {
+          return matched[b] - matched[a] || scores[b] - scores[a] || ids[a] - ids[b];
         });
+        var hits = order.map(function (k) { return { id: ids[k], matched: matched[k], score: scores[k] }; });
         return { terms: wanted, hits: hits };
       });
     });
