@@ -1,16 +1,21 @@
-"""Save-to-browser latency of `vestka serve`: from writing an article to the new text in an open tab.
+"""Save-to-browser latency of a live preview: from writing an article to the new text in an open tab.
 
 Run from the repository root, with the project's virtual environment and Debian's Chromium:
 
     .venv/bin/python benchmarks/serve_latency.py                   # 1k and 10k articles, 10 saves each
     .venv/bin/python benchmarks/serve_latency.py --sizes 1k --saves 5
     .venv/bin/python benchmarks/serve_latency.py --workdir /tmp/lat --json latency.json
+    .venv/bin/python benchmarks/serve_latency.py --tools vestka    # the default configuration only
 
 For each size it writes a corpus with `make_corpus.py --seed 1` (reused when the work folder
-already has it), starts `vestka serve` on a free port, opens the newest English article in
-headless Chromium and waits for the live-reload socket. Then, `--saves` times: append a
-paragraph with a fresh token to that article's file, and time until the token is in the page
-without any manual reload. The figure is the median; the server's own rebuild times are shown too.
+already has it) and gives each tool its own copy of it:
+- `vestka`: `vestka serve` with the corpus's configuration, the default one (search on);
+- `vestka-nosearch`: the same with `search: false`, a labelled comparison row;
+- `hugo`: `hugo server` on the Hugo twin (benchmarks/hugo-site, the same pages and URLs).
+Each server runs on a free port of 127.0.0.1. The newest English article is opened in headless
+Chromium, and once the live-reload socket is up, `--saves` times: append a paragraph with a
+fresh token to that article's file, and time until the token is in the page without any manual
+reload. The figure is the median; the server's own rebuild times are shown too.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import json
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +46,9 @@ JS_CONNECTED = ("() => window.LiveReload && window.LiveReload.connector"
 def parse_size(text: str) -> int:
     text = text.strip().lower()
     return int(float(text[:-1]) * 1000) if text.endswith("k") else int(text)
+
+
+TOOLS = ("vestka", "vestka-nosearch", "hugo")
 
 
 def make_corpus(articles: int, folder: Path) -> None:
@@ -71,23 +80,22 @@ def newest_article(site: Path) -> tuple[Path, str]:
 
 
 class Server:
-    """`vestka serve --port 0` in a child process, with its output collected by a thread."""
+    """A preview server in a child process, with its output collected by a thread."""
 
-    def __init__(self, site: Path, timeout: float) -> None:
+    def __init__(self, argv: list[str], ready: str, timeout: float) -> None:
         self.lines: list[str] = []
-        self.proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--site", str(site), "--port", "0"],
-                                     cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         threading.Thread(target=self._read, daemon=True).start()
         deadline = time.monotonic() + timeout
         self.url = ""
         while not self.url:
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 self.stop()
-                raise RuntimeError("the server did not start:\n" + "".join(self.lines[-20:]))
+                raise RuntimeError(f"{argv[0]} did not start:\n" + "".join(self.lines[-20:]))
             for line in list(self.lines):
-                match = re.search(r"Serving (http://\S+/)", line)
-                if match:
-                    self.url = match.group(1)
+                match = re.search(ready, line)
+                if match:  # Hugo says "//localhost:PORT/" for a server bound to 127.0.0.1
+                    self.url = re.sub(r"^(?:http:)?//localhost:", "http://127.0.0.1:", match.group(1))
             time.sleep(0.05)
 
     def _read(self) -> None:
@@ -96,7 +104,10 @@ class Server:
             self.lines.append(line)
 
     def rebuild_times(self) -> list[float]:
-        return [float(m.group(1)) for line in self.lines if (m := re.search(r"rebuilt in ([\d.]+) s", line))]
+        """Each rebuild's time as the server reports it (Vestka: "rebuilt in 1.2 s", Hugo: "Total in 345 ms")."""
+        vestka = [float(m.group(1)) for line in self.lines if (m := re.search(r"rebuilt in ([\d.]+) s", line))]
+        hugo = [int(m.group(1)) / 1000 for line in self.lines if (m := re.search(r"Total in (\d+) ms", line))]
+        return vestka + hugo  # Hugo says "Built in" for its first build
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -108,14 +119,49 @@ class Server:
                 self.proc.wait()
 
 
-def measure(site: Path, saves: int, start_timeout: float, save_timeout: float) -> dict:
+def prepare(tool: str, corpus: Path, work: Path) -> Path:
+    """The tool's own copy of the corpus, made once."""
+    site = work / f"{corpus.name}-{tool}"
+    if site.exists():
+        shutil.rmtree(site)
+    shutil.copytree(corpus, site, ignore=shutil.ignore_patterns(".vestka-cache", "output"))
+    if tool == "vestka-nosearch":
+        config = site / "config.yaml"
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("search: true", "search: false") if "search: true" in text
+                          else text + "search: false\n", encoding="utf-8")
+    elif tool == "hugo":
+        shutil.copy2(REPO / "benchmarks" / "hugo-site" / "hugo.toml", site / "hugo.toml")
+        shutil.copytree(REPO / "benchmarks" / "hugo-site" / "layouts", site / "layouts")
+    return site
+
+
+def server_argv(tool: str, site: Path) -> tuple[list[str], str]:
+    """The command that serves `site` on a free port of 127.0.0.1, and how its ready line reads."""
+    if tool == "hugo":
+        hugo = Path(sys.executable).parent / "hugo"
+        # Absolute paths: Hugo ignores a relative --config given together with --source.
+        return ([str(hugo) if hugo.exists() else "hugo", "server", "--source", str(site), "--config",
+                 str(site / "hugo.toml"), "--bind", "127.0.0.1", "--port", str(free_port()),
+                 "--cacheDir", str(site.parent / f"{site.name}-cache")],
+                r"Web Server is available at (\S+/)")
+    return [sys.executable, "-m", "generator", "serve", "--site", str(site), "--port", "0"], r"Serving (http://\S+/)"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def measure(tool: str, site: Path, saves: int, start_timeout: float, save_timeout: float) -> dict:
     from playwright.sync_api import sync_playwright
 
     site = site.resolve()
     source, url_path = newest_article(site)
     original = source.read_text(encoding="utf-8")
     started = time.perf_counter()
-    server = Server(site, start_timeout)
+    server = Server(*server_argv(tool, site), start_timeout)
     first_build = time.perf_counter() - started
     latencies = []
     try:
@@ -140,7 +186,7 @@ def measure(site: Path, saves: int, start_timeout: float, save_timeout: float) -
     finally:
         server.stop()
         source.write_text(original, encoding="utf-8")
-    return {"article": str(source.relative_to(site)), "url": url_path, "first_build_s": round(first_build, 2),
+    return {"tool": tool, "article": str(source.relative_to(site)), "url": url_path, "first_build_s": round(first_build, 2),
             "latencies_s": [round(x, 3) for x in latencies], "median_s": round(statistics.median(latencies), 3),
             "server_rebuild_s": server.rebuild_times()}
 
@@ -149,6 +195,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1k,10k", help="corpus sizes in articles (default 1k,10k)")
     parser.add_argument("--saves", type=int, default=10, help="saves timed per size (default 10)")
+    parser.add_argument("--tools", default=",".join(TOOLS),
+                        help=f"servers to measure, in this order (default {','.join(TOOLS)})")
     parser.add_argument("--workdir", type=Path, help="where corpora go (kept); default a temporary folder")
     parser.add_argument("--start-timeout", type=float, default=1800, help="seconds allowed for the first build")
     parser.add_argument("--save-timeout", type=float, default=600, help="seconds allowed for one save to show")
@@ -156,18 +204,24 @@ def main() -> int:
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="vestka-serve-latency-"))
     work.mkdir(parents=True, exist_ok=True)
-    results = {}
+    tools = args.tools.split(",")
+    unknown = sorted(set(tools) - set(TOOLS))
+    if unknown:
+        parser.error(f"unknown tool {', '.join(unknown)}: choose among {', '.join(TOOLS)}")
+    results: dict[str, dict[str, dict]] = {}
     try:
         for size in args.sizes.split(","):
             articles = parse_size(size)
-            site = work / f"corpus-{articles}"
-            make_corpus(articles, site)
-            result = measure(site, args.saves, args.start_timeout, args.save_timeout)
-            results[size] = result
-            print(f"{size:>5} articles: median {result['median_s']:.2f} s over {len(result['latencies_s'])} saves "
-                  f"(min {min(result['latencies_s']):.2f}, max {max(result['latencies_s']):.2f}); "
-                  f"first build {result['first_build_s']:.1f} s; server rebuilds {result['server_rebuild_s']}",
-                  flush=True)
+            corpus = work / f"corpus-{articles}"
+            make_corpus(articles, corpus)
+            for tool in tools:
+                result = measure(tool, prepare(tool, corpus, work), args.saves, args.start_timeout,
+                                 args.save_timeout)
+                results.setdefault(size, {})[tool] = result
+                print(f"{size:>5} articles, {tool:<15}: median {result['median_s']:.2f} s over "
+                      f"{len(result['latencies_s'])} saves (min {min(result['latencies_s']):.2f}, "
+                      f"max {max(result['latencies_s']):.2f}); first build {result['first_build_s']:.1f} s; "
+                      f"server rebuilds {result['server_rebuild_s']}", flush=True)
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
