@@ -12,9 +12,9 @@ sheets that may be XSLT, compressed SVG) as active. It errs on the side of repor
 
 from __future__ import annotations
 
+import os
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 from generator.errors import Problem
 from generator.model import SourceFile
@@ -85,7 +85,7 @@ def check_assets(assets: list[SourceFile], *, sanitize: bool, checking: bool) ->
         return []
     problems = []
     for asset in assets:
-        suffix = Path(asset.rel_path).suffix.lower()
+        suffix = os.path.splitext(asset.rel_path)[1].lower()  # no Path per file: an archive has many
         if suffix not in ACTIVE_SUFFIXES:
             continue
         try:

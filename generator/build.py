@@ -1,37 +1,29 @@
 """The build pipeline: the only module that knows the order of the stages.
 
-    discover -> read -> assemble -> check links -> plan -> check claims -> decide -> render+write -> save
+    discover -> read -> assemble -> check links -> images -> templates -> plan -> check claims
+    -> decide -> render+write -> save
 
 First everything is read and assembled into one `Site`, so that links, lists and sidebars can
 see all of it; then every output is planned and checked before anything is written; then each
 page is reused, spliced or rendered (see `generator.incremental`) and written into the build
 state folder, which is swapped in as output/ only when everything succeeded: a failure
-anywhere leaves the previous output/ as it was. Each stage is timed (`vestka build -v`).
+anywhere leaves the previous output/ as it was. Each stage is timed (`vestka build -v`); what
+each does is in `generator.stages` (discovery in `sources`).
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import gc
-import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from generator import active_content, brand, feeds, images, incremental, produce, search, sources, write
-from generator.assemble import assemble, next_due
+from generator import incremental, sources, write
 from generator.config import Config
-from generator.errors import ContentError, Problem, Report, sort_problems
-from generator.i18n import Strings
-from generator.incremental.keys import Keys
-from generator.links import blocked_resources, check_links
+from generator.errors import Report, sort_problems
 from generator.model import BuildResult
-from generator.plan import plan_outputs
-from generator.reading import read_pages
-from generator.render import Renderer, bytecode_folder, make_environment
-from generator.theme import templates_fingerprint, theme_dirs
 
 #: Called with (stage name, done, total) while a long stage runs.
 Progress = Callable[[str, int, int], None]
@@ -66,109 +58,68 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
 
 def _build(config: Config, options: Options) -> BuildResult:
     result, report = BuildResult(output_dir=config.output_dir), Report(strict=options.strict)
-    timer = _Timer(result.timings)
+    timer, checking, progress = _timer(result.timings), options.check_only, options.progress
     with timer("discover"):
-        found = sources.discover(config.content_dir, config.ignore)
-        static, problems = sources.static_layers([d / "static" for d in reversed(theme_dirs(config))]
-                                                 + [config.static_dir])
-        report.extend(found.problems + problems)
-        report.extend(active_content.check_assets(found.assets, sanitize=config.sanitize, checking=options.check_only))
-        target = None if options.check_only else write.open_target(config.output_dir, config.cache_dir)
+        inputs = sources.find_inputs(config, report, checking=checking)
+        target = None if checking else write.open_target(config.output_dir, config.cache_dir)
         layer = incremental.open_layer(config, target if options.use_cache else None)
-        templates = templates_fingerprint(config)
-        if (layer.unchanged(found, static, options, templates, result) and not report.problems
-                and (options.defer_search or not search.index_behind(config))):
+        if layer.unchanged(inputs, options, result) and not report.problems and not _search_behind(config, options):
             return result
+    from generator import stages  # Markdown, Jinja, Pillow: a no-op build never loads them
+
     with timer("read+markdown"):
-        pages, bodies = read_pages(found.pages, config, ZoneInfo(config.timezone), layer.pages, report,
-                                   options.progress)
-        result.pages_from_cache = layer.pages.hits
-        found.pages.clear()  # read now; a big archive's file list is memory every worker would share
+        pages, bodies = stages.read(inputs, config, layer, report, result, progress)
     with timer("assemble"):
-        now = options.now or datetime.now().astimezone()
-        site, problems = assemble(pages, config, drafts=options.drafts, future=options.future, now=now,
-                                  related_memo=layer.pages.related)
-        layer.pages.put_related(site.related_memo)
-        report.extend(problems)
-        result.next_due = next_due(pages, now, options.future)
-        # The site stays until the end: the garbage collector need not walk it again and again,
-        # and forked workers share its memory instead of copying it.
-        gc.freeze()
-        bodies = {source: bodies[source] for source in site.pages}  # drafts and future pages left out
+        site, bodies = stages.assemble(pages, bodies, config, layer, report, drafts=options.drafts,
+                                       future=options.future, now=options.now, result=result)
         del pages
     with timer("check links"):
-        report.extend(check_links(site, bodies, found.assets, static, config.content_dir))
-        if options.check_only and "csp" not in config.params:
-            report.extend(blocked_resources(bodies))
-        report.extend(brand.check_links(config, site, static))
-    if report.errors:
-        raise ContentError(_count_line(report.errors), report.problems)
+        stages.check_links(site, bodies, inputs, config, report, checking=checking)
+    stages.stop_on(report.errors, report)
     with timer("images"):
-        photos = images.prepare(found.assets, config, encode=target is not None, use_cache=options.use_cache,
-                                list_gps=target is None, progress=options.progress)
-        report.extend(photos.problems + images.check_pages(site.pages, bodies, photos, config.site_dir))
-    with timer("plan+sitemap+search"):
-        strings = Strings([d / "i18n" for d in reversed(theme_dirs(config))] + [config.site_dir / "i18n"], config)
-        env = make_environment(config, bytecode_folder(config) if options.use_cache else None)
-        renderer = Renderer(site, bodies, config, strings, env, show_drafts=options.drafts, images=photos)
-        plan = plan_outputs(site, bodies, config, strings, renderer.views, found.assets, static, layer.sitemap_memo,
-                            search_cache=options.use_cache if target is not None else None, photos=photos,
-                            search_defer=options.defer_search, progress=options.progress)
+        photos = stages.prepare_images(site, bodies, inputs, config, report, writing=target is not None,
+                                       use_cache=options.use_cache, progress=progress)
+    with timer("templates"):
+        renderer, strings = stages.load_templates(site, bodies, config, photos, drafts=options.drafts,
+                                                  use_cache=options.use_cache)
+    with timer("plan+sitemap+search index"):
+        plan = stages.plan(site, bodies, config, renderer, strings, inputs, layer, photos, writing=target is not None,
+                           use_cache=options.use_cache, defer_search=options.defer_search, progress=progress)
     with timer("check claims"):
-        claims = plan.claims()
-        if layer.claims_changed(claims):
-            report.extend(write.check_claims(claims))
-        report.extend(strings.problems)
-    if target is None:  # checking: render every page now, so that every template error is found
-        with timer("render"):
-            for _ in produce.pages(plan.jobs, incremental.Decision(), renderer, None):
-                pass
-        report.extend(strings.missing_problems())
-    result.pages, result.listings = len(site.pages), sum(len(v) for v in site.listings.values())
-    if report.failed:
-        raise ContentError(_count_line(report.errors or report.warnings), report.problems)
+        stages.check_claims(plan, layer, strings, report)
     if target is None:
-        result.problems = sort_problems(report.problems)
-        return result
-    with timer("decide"):
-        keys = Keys(site, renderer.views, f"{config.fingerprint()}|{templates}", show_drafts=options.drafts,
-                    shown_of=lambda source: photos.page_key(site.pages[source], bodies.get(source)))
-        decision = layer.decide(plan, keys)
-        result.sidebar_updates = len(decision.splice)
-    with timer("render+feeds+write"), write.lock(target.places):
-        write.check_output_dir(config.output_dir, config.site_dir)
-        write.clean_leftovers(target.places)
-        with write.open_destination(target.places, target.output, target.spare()) as dest:
-            made = itertools.chain(
-                produce.pages(plan.jobs, decision, renderer, functools.partial(write.store, dest),
-                              progress=options.progress),
-                feeds.render_feeds(site, bodies, config, plan.feeds, layer.feed_reuse(keys)), plan.files)
-            result.manifest, result.files_written, result.files_unchanged, result.files_removed = write.commit(
-                dest, made)
-    report.extend(dest.problems)
+        with timer("render"):
+            stages.render_to_check(plan, renderer, strings, report)
+    stages.stop_on((report.errors or report.warnings) if report.failed else [], report)
+    if target is not None:
+        with timer("decide"):
+            decision = stages.decide(plan, site, renderer, photos, bodies, layer, drafts=options.drafts,
+                                     result=result)
+        with timer("render+write"):
+            stages.render_and_write(target, config, site, bodies, plan, decision, renderer, layer, report, result,
+                                    progress)
     result.problems = sort_problems(report.problems)  # before saving: a no-op build reports them again
-    with timer("save"):
-        layer.save(result, config.output_dir)
+    if target is not None:
+        with timer("save"):
+            layer.save(result, config.output_dir)
     return result
 
 
-def _count_line(problems: list[Problem]) -> str:
-    files = {p.file for p in problems}
-    kind = "error" if problems and problems[0].severity == "error" else "warning"
-    return f"build failed: {len(problems)} {kind}{'s' if len(problems) != 1 else ''} in {len(files)} file" + (
-        "s" if len(files) != 1 else "")
+def _search_behind(config: Config, options: Options) -> bool:
+    if not config.search or options.defer_search:
+        return False
+    from generator.search import index_behind  # only a site with search pays for loading it
+
+    return index_behind(config)
 
 
-class _Timer:
-    def __init__(self, timings: dict[str, float]) -> None:
-        self.timings = timings
+def _timer(timings: dict[str, float]) -> Callable[[str], contextlib.AbstractContextManager[None]]:
+    @contextlib.contextmanager
+    def timed(name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            timings[name] = time.perf_counter() - start
 
-    def __call__(self, name: str) -> _Timer:
-        self.name = name
-        return self
-
-    def __enter__(self) -> None:
-        self.start = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.timings[self.name] = time.perf_counter() - self.start
+    return timed

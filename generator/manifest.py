@@ -61,21 +61,27 @@ def file_stats(folder: Path, files: dict[str, str]) -> Stats:
     return stats
 
 
-def save_stats(path: Path, stats: dict[str, Stats]) -> None:
-    """Keep `stats` for the next build; one that cannot be written only costs hashing next time."""
+def save_stats(path: Path, output: Stats, previous: Stats) -> None:
+    """Keep the stats of output/ and of the build before last for the next build, in one file;
+    one that cannot be written only costs hashing next time."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(pickle.dumps(stats, protocol=pickle.HIGHEST_PROTOCOL))
+        with open(tmp, "wb") as handle:  # two pickles: a no-op build reads only the first
+            pickle.dump(output, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(previous, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
 
 
-def load_stats(path: Path) -> dict[str, Stats]:
-    """The file stats the last build recorded: "output" (output/) and "previous" (the build before)."""
+def load_stats(path: Path, previous: bool = False) -> Stats:
+    """The file stats the last build recorded of output/ (or, with `previous`, of the build before it)."""
     try:
-        found = pickle.loads(path.read_bytes())
+        with open(path, "rb") as handle:
+            found = pickle.load(handle)
+            if previous:
+                found = pickle.load(handle)
     except Exception:  # a damaged record only means hashing the files to check them
         return {}
     return found if isinstance(found, dict) else {}
@@ -112,18 +118,19 @@ def check_build(folder: Path, stats: Stats) -> BuildCheck:
     files = read_manifest(folder)
     if files is None:
         return NO_BUILD
-    root = str(folder)
+    root = f"{folder}/"
     damaged = []
     verified: Stats = {}
+    stat, recorded = os.stat, stats.get  # an archive's output has tens of thousands of files
     for rel, digest in files.items():
-        path = f"{root}/{rel}"
+        path = root + rel
         try:
-            st = os.stat(path)
+            st = stat(path)
         except OSError:
             damaged.append(rel)
             continue
         found = (st.st_size, st.st_mtime_ns)
-        if stats.get(rel) != found:
+        if recorded(rel) != found:
             try:
                 same = sha256_file(path) == digest
             except OSError:

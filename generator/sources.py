@@ -7,12 +7,16 @@ machine. Links are followed only while they stay inside the folder being walked.
 from __future__ import annotations
 
 import fnmatch
+import operator
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.errors import Problem
+from generator import active_content
+from generator.config import Config
+from generator.errors import Problem, Report
 from generator.model import SourceFile
+from generator.theme import theme_dirs
 
 PAGE_SUFFIXES = (".md", ".markdown")
 #: Editor droppings and system files that are never part of a site.
@@ -28,6 +32,26 @@ class Found:
     #: Files under content/ that are not pages; copied to the same place in output/.
     assets: list[SourceFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Inputs:
+    """Every file a build reads: content/ and the static layers (themes first, the site's last)."""
+
+    found: Found
+    static: dict[str, SourceFile]
+
+
+def find_inputs(config: Config, report: Report, *, checking: bool) -> Inputs:
+    """discover: the site's source files, sorted, with their size and time; problems into `report`."""
+    found = discover(config.content_dir, config.ignore)
+    static, problems = static_layers([d / "static" for d in reversed(theme_dirs(config))] + [config.static_dir])
+    report.extend(found.problems + problems)
+    report.extend(active_content.check_assets(found.assets, sanitize=config.sanitize, checking=checking))
+    return Inputs(found, static)
+
+
+_NAME, _REL_PATH = operator.attrgetter("name"), operator.attrgetter("rel_path")
 
 
 def is_junk(name: str) -> bool:
@@ -56,7 +80,7 @@ def walk(root: Path, label: str, ignore: tuple[str, ...] = ()) -> tuple[list[Sou
             continue
         visited.add(real)
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            entries = sorted(os.scandir(folder), key=_NAME)
         except OSError as exc:
             problems.append(Problem("error", f"{label}/{prefix}", None, f"cannot read the folder: {exc.strerror}"))
             continue
@@ -64,7 +88,7 @@ def walk(root: Path, label: str, ignore: tuple[str, ...] = ()) -> tuple[list[Sou
         for entry in entries:
             name = entry.name
             rel = prefix + name
-            if is_junk(name) or any(fnmatch.fnmatch(rel, pattern) for pattern in ignore):
+            if is_junk(name) or (ignore and any(fnmatch.fnmatch(rel, pattern) for pattern in ignore)):
                 continue
             if entry.is_symlink():
                 try:
@@ -90,9 +114,9 @@ def walk(root: Path, label: str, ignore: tuple[str, ...] = ()) -> tuple[list[Sou
                 problems.append(Problem("error", f"{label}/{rel}", None, f"cannot read: {exc.strerror}"))
                 continue
             kind = "page" if name.endswith(PAGE_SUFFIXES) else "asset"
-            files.append(SourceFile(rel, kind, Path(entry.path), stat.st_size, stat.st_mtime_ns))
+            files.append(SourceFile(rel, kind, entry.path, stat.st_size, stat.st_mtime_ns))
         stack.extend(reversed(subdirs))
-    files.sort(key=lambda f: f.rel_path)
+    files.sort(key=_REL_PATH)
     return files, problems
 
 

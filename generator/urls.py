@@ -12,8 +12,6 @@ import unicodedata
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from text_unidecode import unidecode
-
 # Transliteration of Cyrillic to ASCII. Belarusian follows the spelling the country's human
 # rights community uses in Latin script (Viasna, Bialiatski): г -> h, ў -> u, я -> ia after a
 # consonant. Russian follows the common passport-style scheme (я -> ya, х -> kh, щ -> shch).
@@ -55,6 +53,8 @@ def transliterate(text: str, lang: str = "") -> str:
         elif ch.isascii():
             out.append(ch)
         else:
+            from text_unidecode import unidecode  # loaded when first needed: a no-op build never is
+
             out.append(unidecode(ch).lower())
         prev = ch
     return "".join(out)

@@ -125,13 +125,12 @@ class Target:
 
     places: Places
     output: BuildCheck
-    recorded: dict[str, dict[str, tuple[int, int]]]
     _spare: BuildCheck | None = None
 
     def spare(self) -> BuildCheck:
         """The build before last, checked on first use (a no-op build never needs it)."""
         if self._spare is None:
-            self._spare = check_build(self.places.spare, self.recorded.get("previous", {}))
+            self._spare = check_build(self.places.spare, load_stats(self.places.stats, previous=True))
         return self._spare
 
 
@@ -139,8 +138,7 @@ def open_target(output_dir: Path, cache_dir: Path) -> Target:
     """The state of `output_dir`, an older Vestka's state moved in, and its build checked against the disk."""
     places = places_for(output_dir, cache_dir)
     migrate_old_state(places)
-    recorded = load_stats(places.stats)
-    return Target(places, check_build(output_dir, recorded.get("output", {})), recorded)
+    return Target(places, check_build(output_dir, load_stats(places.stats)))
 
 
 class WriteError(VestkaError):
@@ -578,7 +576,7 @@ def commit(dest: Destination, files: Iterable[OutputFile], *, progress: Callable
         with contextlib.suppress(OSError):
             _unlink_and_prune(places.spare, rel)
     # The old output/ is now the spare folder, its files as they were checked.
-    save_stats(places.stats, {"output": file_stats(output_dir, manifest), "previous": dest.verified})
+    save_stats(places.stats, file_stats(output_dir, manifest), dest.verified)
     removed = len(set(dest.last) - set(manifest))
     return manifest, written, unchanged, removed
 

@@ -228,6 +228,25 @@ def test_a_rebuild_without_changes_takes_the_no_op_path_and_reports_the_same_war
     assert [str(p) for p in second.problems] == [str(p) for p in third.problems] == warnings
 
 
+def test_a_no_op_build_loads_neither_markdown_nor_jinja_nor_the_later_stages(make_site):
+    import subprocess
+    import sys
+
+    site = make_site({"content/en/2011/a.md": article("A", "2011-03-14", "Text.")})
+    age_files(site)
+    build(load_config(site), Options())
+    # A fresh interpreter: in this one the test suite has imported everything already.
+    probe = ("import sys; from pathlib import Path; from generator.build import Options, build; "
+             "from generator.config import load_config; "
+             f"result = build(load_config(Path({str(site)!r})), Options()); "
+             "print(list(result.timings)); "
+             "print(sorted(m for m in ('generator.stages', 'markdown', 'jinja2', 'babel', 'PIL') if m in sys.modules))")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.stdout.splitlines() == ["['discover']", "[]"]  # the no-op path, and nothing heavy loaded
+
+
 def test_forked_workers_give_the_same_bytes_as_one_process(make_site, tmp_path, monkeypatch):
     import dataclasses
 

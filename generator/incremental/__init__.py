@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +27,13 @@ from generator.incremental.output_state import OutputState
 from generator.incremental.page_cache import PageCache
 from generator.incremental.splice import splice_safe
 from generator.manifest import BuildCheck
-from generator.model import BuildResult, SourceFile
+from generator.model import BuildResult
+from generator.theme import templates_fingerprint
 
 if TYPE_CHECKING:
     from generator.feeds import FeedPlan
     from generator.plan import Plan
+    from generator.sources import Inputs
     from generator.write import Target
 
 
@@ -51,8 +54,7 @@ class NullIncremental:
         self.pages = PageCache.open(config, enabled=False)
         self.sitemap_memo: dict[tuple[Any, ...], str] | None = None
 
-    def unchanged(self, found: Any, static: dict[str, SourceFile], options: Any, templates: str,
-                  result: BuildResult) -> bool:
+    def unchanged(self, inputs: Inputs, options: Any, result: BuildResult) -> bool:
         """True (and `result` filled from the last build) when nothing changed since it."""
         return False
 
@@ -62,8 +64,13 @@ class NullIncremental:
     def decide(self, plan: Plan, keys: Keys) -> Decision:
         return Decision()
 
-    def feed_reuse(self, keys: Keys) -> Callable[[FeedPlan], str | None] | None:
+    def feed_reuse(self) -> Callable[[FeedPlan], str | None] | None:
         return None
+
+    @property
+    def common(self) -> str:
+        """What every output's key starts from: the config and the templates (see `Keys`)."""
+        return ""
 
     def save(self, result: BuildResult, output_dir: Path) -> None:
         pass
@@ -76,7 +83,9 @@ class Incremental(NullIncremental):
         self.config = config
         self.state = OutputState.open(config, output=output, spare=spare)
         self.inputs = ""
+        self.templates = ""
         self.keys: dict[str, str] = {}
+        self._keys: Keys | None = None
 
     @functools.cached_property
     def pages(self) -> PageCache:  # type: ignore[override]
@@ -88,11 +97,13 @@ class Incremental(NullIncremental):
     def sitemap_memo(self) -> dict[tuple[Any, ...], str] | None:  # type: ignore[override]
         return self.state.sitemap_memo
 
-    def unchanged(self, found: Any, static: dict[str, SourceFile], options: Any, templates: str,
-                  result: BuildResult) -> bool:
-        import time
+    @property
+    def common(self) -> str:
+        return f"{self.config.fingerprint()}|{self.templates}"
 
-        self.inputs = self.state.inputs_key(found, static, options, templates)
+    def unchanged(self, inputs: Inputs, options: Any, result: BuildResult) -> bool:
+        self.templates = templates_fingerprint(self.config)
+        self.inputs = self.state.inputs_key(inputs.found, inputs.static, options, self.templates)
         if not self.state.unchanged(self.inputs, self.config.output_dir, time.time()):
             return False
         self.state.result_of_unchanged(result)
@@ -105,6 +116,7 @@ class Incremental(NullIncremental):
         return self.state.claims != self.state.data.get("claims")
 
     def decide(self, plan: Plan, keys: Keys) -> Decision:
+        self._keys = keys
         self.keys = {job.output_path: keys.job(job) for job in plan.jobs}
         output_dir = self.config.output_dir
         decision = Decision(reuse=self.state.reusable(self.keys, output_dir))
@@ -112,7 +124,11 @@ class Incremental(NullIncremental):
             decision.splice = self.state.spliceable(self.keys, output_dir)
         return decision
 
-    def feed_reuse(self, keys: Keys) -> Callable[[FeedPlan], str | None] | None:
+    def feed_reuse(self) -> Callable[[FeedPlan], str | None] | None:
+        keys = self._keys
+        if keys is None:
+            return None
+
         def reuse(plan: FeedPlan) -> str | None:
             self.keys[plan.path] = keys.generated("feed", plan.path, plan.identity, plan.items)
             return self.state.reusable({plan.path: self.keys[plan.path]}, self.config.output_dir).get(plan.path)

@@ -10,13 +10,15 @@ page can be made from the previous build's file by replacing its sidebar (see `s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from generator.model import Job, Site
-from generator.views import Views
+if TYPE_CHECKING:  # the no-op check imports this module and must stay light
+    from generator.model import Job, Site
+    from generator.views import Views
 
 
 class Keys:
@@ -35,19 +37,20 @@ class Keys:
     def job(self, job: Job) -> str:
         """The key of the page of `job`: a hash of its `inputs` record (see model.ArticleInputs)."""
         inputs = job.inputs
+        layout = _layout(type(inputs))
         parts: list[Any] = [self.common, job.kind, job.url_path, job.number, job.total, self.show_drafts,
-                            type(inputs).__name__]
-        side = ""
-        for item in fields(inputs):
-            value = getattr(inputs, item.name)
-            if item.name == "sidebar":
-                side = self.sidebar(value) if value else ""
-            elif item.name in inputs.SOURCES:
-                parts.append(self.page(value) if isinstance(value, str) else
-                             [self.page(s) for s in value] if value is not None else "")
-            else:
-                parts.append(value)
-        return digest("\x1f".join(map(_flat, parts))) + ":" + side
+                            layout.name]
+        page = self._all_page_keys().__getitem__
+        for name in layout.plain:
+            parts.append(getattr(inputs, name))
+        for name in layout.sources:
+            value = getattr(inputs, name)
+            parts.append(page(value) if isinstance(value, str) else
+                         list(map(page, value)) if value is not None else "")
+        side = getattr(inputs, "sidebar", "") if layout.sidebar else ""
+        # repr of plain values (strings, numbers, tuples of them) is exact and made in C: an
+        # archive has tens of thousands of keys to compute on every build.
+        return digest(repr(parts)) + ":" + (self.sidebar(side) if side else "")
 
     def generated(self, kind: str, path: str, title: str, sources: tuple[str, ...]) -> str:
         """Key of a generated file (a feed) that shows `sources` under `title`."""
@@ -63,6 +66,13 @@ class Keys:
                 self.shown_of(source) if self.shown_of is not None else ""]), 8)
         return key
 
+    def _all_page_keys(self) -> dict[str, str]:
+        # List pages name twenty pages each: one lookup in C per name, not a call of `page`.
+        if len(self._page_keys) < len(self.site.pages):
+            for source in self.site.pages:
+                self.page(source)
+        return self._page_keys
+
     def sidebar(self, lang: str) -> str:
         key = self._sidebar_keys.get(lang)
         if key is None:
@@ -71,10 +81,19 @@ class Keys:
 
 
 
-def _flat(part: Any) -> str:
-    if isinstance(part, (list, tuple)):
-        return "[" + "\x1e".join(map(_flat, part)) + "]"
-    return str(part)
+class _Layout(NamedTuple):
+    name: str
+    plain: tuple[str, ...]
+    sources: tuple[str, ...]
+    sidebar: bool
+
+
+@functools.cache
+def _layout(kind: type) -> _Layout:
+    """The fields of an inputs record by role: plain values, sources of other pages, the sidebar."""
+    names = [item.name for item in fields(kind)]
+    return _Layout(kind.__name__, tuple(n for n in names if n != "sidebar" and n not in kind.SOURCES),
+                   tuple(n for n in names if n in kind.SOURCES), "sidebar" in names)
 
 
 def digest(text: str, size: int = 16) -> str:

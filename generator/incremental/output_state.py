@@ -35,6 +35,7 @@ class OutputState:
         #: The build before last (see write.Places), checked when first needed.
         self.spare = spare
         self._sitemap: dict[tuple[Any, ...], str] | None = None
+        self._keys: dict[str, tuple[str, str]] | None = None
         #: Hash of the output paths of this build and what makes them (checked when it changes).
         self.claims = ""
 
@@ -50,15 +51,14 @@ class OutputState:
         return state
 
     def inputs_key(self, found: Any, static: dict[str, SourceFile], options: Any, templates: str) -> str:
-        digest = hashlib.blake2b(digest_size=16)
-        self.newest_ns = max([s.mtime_ns for s in [*found.pages, *found.assets, *static.values()]], default=0)
-        digest.update(repr((templates, options.drafts, options.future, options.strict,
-                            options.now.isoformat() if options.now else "")).encode())
-        for source in [*found.pages, *found.assets]:
-            digest.update(f"{source.rel_path}\0{source.size}\0{source.mtime_ns}\n".encode("utf-8", "surrogatepass"))
-        for rel, source in static.items():
-            digest.update(f"s:{rel}\0{source.path}\0{source.size}\0{source.mtime_ns}\n".encode("utf-8", "surrogatepass"))
-        return digest.hexdigest()
+        files = [*found.pages, *found.assets]
+        self.newest_ns = max([s.mtime_ns for s in [*files, *static.values()]], default=0)
+        # One string hashed once: an archive has tens of thousands of files.
+        text = "".join([repr((templates, options.drafts, options.future, options.strict,
+                              options.now.isoformat() if options.now else "")),
+                        *[f"{s.rel_path}\0{s.size}\0{s.mtime_ns}\n" for s in files],
+                        *[f"s:{rel}\0{s.location}\0{s.size}\0{s.mtime_ns}\n" for rel, s in static.items()]])
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
     def unchanged(self, inputs: str, output_dir: Path, now: float) -> bool:
         """True when the last build had these very inputs and its output is still in place."""
@@ -83,7 +83,7 @@ class OutputState:
 
     def reusable(self, keys: dict[str, str], output_dir: Path) -> dict[str, str]:
         """Output paths whose page can be taken from the last build, with their hashes."""
-        previous = self.data.get("keys")
+        previous = self.previous_keys
         if not previous:
             return {}
         manifest = self._manifest(output_dir)
@@ -107,7 +107,7 @@ class OutputState:
 
     def spliceable(self, keys: dict[str, str], output_dir: Path) -> dict[str, Path]:
         """Pages whose only change since the last build is their sidebar, with their old files."""
-        previous = self.data.get("keys")
+        previous = self.previous_keys
         if not previous:
             return {}
         manifest = self._manifest(output_dir)
@@ -121,6 +121,19 @@ class OutputState:
             if main == old_main and side and old_side != side:
                 out[path] = output_dir / path
         return out
+
+    @property
+    def previous_keys(self) -> dict[str, tuple[str, str]]:
+        """Output path -> (key, hash) of every page of the last build.
+
+        In a file of its own, read only when a build renders: a no-op build must stay quick.
+        """
+        if self._keys is None:
+            self._keys = {}
+            if self.path is not None and self.data:
+                found = load_blob(self.path.with_suffix(".keys"), self.fingerprint)[0]
+                self._keys = found.get("keys", {}) if found and found.get("inputs") == self.data.get("inputs") else {}
+        return self._keys
 
     @property
     def sitemap_memo(self) -> dict[tuple[Any, ...], str]:
@@ -139,9 +152,10 @@ class OutputState:
              next_due: float | None) -> None:
         if self.path is None:
             return
+        self._keys = {path: (key, manifest[path]) for path, key in keys.items() if path in manifest}
+        save_blob(self.path.with_suffix(".keys"), self.fingerprint, {"inputs": inputs, "keys": self._keys})
         self.data = {
             "inputs": inputs,
-            "keys": {path: (key, manifest[path]) for path, key in keys.items() if path in manifest},
             "manifest_stat": _stat(output_dir / MANIFEST),
             "next_due": next_due,
             "claims": self.claims,
