@@ -44,7 +44,7 @@ from generator.i18n import Strings
 from generator.model import OutputFile, Page, RenderedBody, Site
 from generator.parallel import ordered_imap
 from generator.search import codec
-from generator.search.text import ANALYZER_VERSION, BELARUSIAN_ENDINGS, STOP_WORDS, stemmer_name, terms
+from generator.search.text import ANALYZER_VERSION, BELARUSIAN_ENDINGS, STOP_WORDS, stemmer_name, term_counts, terms
 from generator.site_paths import list_url
 
 #: Folder of a language's index, inside its search page's folder.
@@ -61,7 +61,7 @@ _ANALYSIS_FILES = 64
 _REBUILD_MIN, _REBUILD_SHARE = 200, 0.25
 #: Weights: a title (or tag) word adds TITLE_WEIGHT; body words 1-15 by frequency and length.
 TITLE_WEIGHT = 16
-_BODY_MAX = 15
+_BODY_MAX = codec.MAX_WEIGHT - TITLE_WEIGHT
 _K1, _B, _AVERAGE_WORDS = 1.2, 0.75, 400
 _FORMAT = 1
 #: The marker of an index left behind its pages by a deferred build (see `index_files`).
@@ -155,18 +155,14 @@ def analyse(page: Page, body: RenderedBody | None) -> Analysis:
     text = plain_text(body.html) if body is not None else ""
     lang = page.lang
     head = set(terms(" ".join((page.title, *page.tags)), lang))
-    found = terms(f"{page.summary} {text}", lang)
-    counts: dict[str, int] = defaultdict(int)
-    for term in found:
-        counts[term] += 1
-    norm = _K1 * (1 - _B + _B * len(found) / _AVERAGE_WORDS)
-    weights = {}
-    for term in head | counts.keys():
-        tf = counts.get(term, 0)
-        weight = TITLE_WEIGHT if term in head else 0
-        if tf:  # BM25's term-frequency part, scaled to 1.._BODY_MAX
-            weight += max(1, round(_BODY_MAX * tf / (tf + norm)))
-        weights[term] = min(codec.MAX_WEIGHT, weight)
+    counts, total = term_counts(f"{page.summary} {text}", lang)
+    norm = _K1 * (1 - _B + _B * total / _AVERAGE_WORDS)
+    # BM25's term-frequency part, scaled to 1.._BODY_MAX; most terms share a few frequencies.
+    body_weight = {tf: max(1, round(_BODY_MAX * tf / (tf + norm))) for tf in set(counts.values())}
+    body_weight[0] = 0
+    # At most TITLE_WEIGHT + _BODY_MAX = codec.MAX_WEIGHT: no weight needs clamping.
+    weights = {term: body_weight[counts.get(term, 0)] + (TITLE_WEIGHT if term in head else 0)
+               for term in head | counts.keys()}
     if len(text) > EXCERPT_CHARS:
         cut = text.rfind(" ", 0, EXCERPT_CHARS)
         text = text[:cut if cut > EXCERPT_CHARS // 2 else EXCERPT_CHARS]

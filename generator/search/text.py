@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from functools import cache
 
@@ -152,3 +153,19 @@ def terms(text: str, lang: str) -> list[str]:
     stem_word = _stem_function(lang)
     return [word if word.isdigit() else stem_word(word) for word in words(text, lang)
             if len(word) > 1 and len(word) <= MAX_WORD and word not in stop]
+
+
+def term_counts(text: str, lang: str) -> tuple[dict[str, int], int]:
+    """How often each index term of `text` occurs, and how many terms it has: what
+    `collections.Counter(terms(text, lang))` and its total give, with each distinct word
+    stemmed once (an article says most of its words more than once)."""
+    stop = STOP_WORDS.get(lang, frozenset())
+    stem_word = _stem_function(lang)
+    counts: dict[str, int] = {}
+    total = 0
+    for word, n in Counter(words(text, lang)).items():
+        if len(word) > 1 and len(word) <= MAX_WORD and word not in stop:
+            term = word if word.isdigit() else stem_word(word)
+            counts[term] = counts.get(term, 0) + n
+            total += n
+    return counts, total
