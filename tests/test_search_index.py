@@ -135,3 +135,23 @@ def test_a_damaged_index_cache_is_rebuilt(make_site: Callable[..., Path], tmp_pa
     clean = dataclasses.replace(config, output_override=tmp_path / "clean")
     build(clean, Options(use_cache=False))
     assert index_tree(config.output_dir) == index_tree(tmp_path / "clean")
+
+
+def test_a_deferred_build_keeps_the_last_index_and_the_next_build_catches_up(
+        make_site: Callable[..., Path], tmp_path: Path) -> None:
+    from generator.search import index_behind
+
+    site = make_site(site_files(4))
+    config = load_config(site)
+    build(config, Options())
+    before = index_tree(config.output_dir)
+    (site / "content/be/2020/a1.md").write_text(article("Навіна 1", "2020-01-02", "Назіральнікі."), encoding="utf-8")
+    result = build(config, Options(defer_search=True))
+    assert result.files_written and index_tree(config.output_dir) == before
+    assert index_behind(config)
+    # Nothing changed since, but the index is behind: this is no no-op build.
+    build(config, Options())
+    assert not index_behind(config)
+    clean = dataclasses.replace(config, output_override=tmp_path / "clean")
+    build(clean, Options(use_cache=False))
+    assert index_tree(config.output_dir) == index_tree(tmp_path / "clean") != before
