@@ -155,3 +155,20 @@ def test_a_deferred_build_keeps_the_last_index_and_the_next_build_catches_up(
     clean = dataclasses.replace(config, output_override=tmp_path / "clean")
     build(clean, Options(use_cache=False))
     assert index_tree(config.output_dir) == index_tree(tmp_path / "clean") != before
+
+
+def test_a_new_date_format_reaches_every_result_while_unchanged_articles_keep_their_fields(
+        make_site: Callable[..., Path], tmp_path: Path) -> None:
+    site = make_site(site_files(4))
+    config = load_config(site)
+    build(config, Options())
+    (site / "config.yaml").write_text(CONFIG.replace("{code: en, name: English}",
+                                                     "{code: en, name: English, date_format: 'y-MM-dd'}"))
+    config = load_config(site)
+    build(config, Options())
+    shards = [codec.read_script(data) for rel, data in index_tree(config.output_dir).items()
+              if rel.startswith("en/search/index/d/")]
+    assert sorted(doc[2] for shard in shards for doc in shard.values()) == [f"2020-01-0{i}" for i in range(1, 5)]
+    clean = dataclasses.replace(config, output_override=tmp_path / "clean")
+    build(clean, Options(use_cache=False))
+    assert index_tree(config.output_dir) == index_tree(tmp_path / "clean")

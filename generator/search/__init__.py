@@ -34,8 +34,11 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import babel
 
 from generator import urls
 from generator.cache_files import code_fingerprint, load_blob, save_blob
@@ -64,6 +67,8 @@ TITLE_WEIGHT = 16
 _BODY_MAX = codec.MAX_WEIGHT - TITLE_WEIGHT
 _K1, _B, _AVERAGE_WORDS = 1.2, 0.75, 400
 _FORMAT = 1
+#: Any date: how the site writes it tells whether its date format changed (see _LanguageIndex).
+_PROBE_DATE = datetime(2001, 2, 3)
 #: The marker of an index left behind its pages by a deferred build (see `index_files`).
 _BEHIND = "behind"
 #: Analyses made between two progress calls.
@@ -239,14 +244,28 @@ class _LanguageIndex:
         self.prefix = index_folder(lang)
         self.mirror = (folder or Path()) / "files" / lang
         self.state_path = (folder or Path()) / f"state-{lang}.bin"
+        self.state: dict[str, Any] | None = load_blob(self.state_path, fingerprint)[0] if folder else None
         search_page = list_url(lang, "search")
         sources = (*site.articles.get(lang, ()), *site.standalone.get(lang, ()))
         ids = doc_ids(sources)
+        # An article's shown fields are made from its title, URL and date, and from these, the
+        # same for all: when none changed, the last build's are reused (formatting 10,000 dates
+        # and links is most of what an edit costs the index).
+        self.shown_env = (config.portable, strings.date(_PROBE_DATE, lang), babel.__version__)
+        state = self.state or {}
+        last_docs: dict[str, _Doc] = state.get("docs", {})
+        last_inputs = state.get("shown", {}) if state.get("shown_env") == self.shown_env else {}
+        self.shown_inputs: dict[str, tuple[str, str, datetime]] = {}
         self.docs: dict[str, _Doc] = {}
         for source in sources:
             page = site.pages[source]
-            shown = (page.title, urls.relative_url(search_page, page.url_path, config.portable),
-                     strings.date(page.date, lang), page.date.date().isoformat())
+            made_of = self.shown_inputs[source] = (page.title, page.url_path, page.date)
+            last = last_docs.get(source)
+            if last is not None and last_inputs.get(source) == made_of:
+                shown = last.shown
+            else:
+                shown = (page.title, urls.relative_url(search_page, page.url_path, config.portable),
+                         strings.date(page.date, lang), page.date.date().isoformat())
             self.docs[source] = _Doc(ids[source], _text_key(page, bodies.get(source)), shown)
         self.bits = shard_bits(len(self.docs))
         self.params = (_FORMAT, self.bits, EXCERPT_CHARS, ANALYZER_VERSION)
@@ -260,7 +279,7 @@ class _LanguageIndex:
 
     def _last(self) -> tuple[dict[str, _Doc], dict[str, str]]:
         """The articles and files of the index the cache holds ({}, {} when none is usable)."""
-        state, _ = load_blob(self.state_path, self.fingerprint)
+        state = self.state
         if state is not None and state.get("params") == self.params and self.mirror.is_dir():
             return state["docs"], state["files"]
         return {}, {}
@@ -295,7 +314,8 @@ class _LanguageIndex:
             self._save_analyses()
             # `how` tells the tests which way the last update went.
             save_blob(self.state_path, self.fingerprint,
-                      {"params": self.params, "docs": self.docs, "files": files, "how": how})
+                      {"params": self.params, "docs": self.docs, "files": files, "how": how,
+                       "shown": self.shown_inputs, "shown_env": self.shown_env})
         return self._outputs(files)
 
     def _meta(self) -> bytes:
