@@ -108,7 +108,7 @@ def _build(config: Config, options: Options) -> BuildResult:
 def _search_behind(config: Config, options: Options) -> bool:
     if not config.search or options.defer_search:
         return False
-    from generator.search import index_behind  # only a site with search pays for loading it
+    from generator.search_behind import index_behind
 
     return index_behind(config)
 

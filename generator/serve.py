@@ -47,10 +47,11 @@ from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from tornado import httpserver, netutil, web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from generator import search, watch
+from generator import watch
 from generator.build import Options, build
 from generator.config import Config, load_config
 from generator.errors import ConfigError, Problem, VestkaError
+from generator.search_behind import index_behind
 from generator.theme import builtin_theme_dir
 
 #: Ports tried after the one asked for when it is taken.
@@ -373,7 +374,7 @@ class _Preview:
             state.problems = ()
             state.config_broken = False
             state.good = True
-            state.index_due = search.index_behind(state.config)
+            state.index_due = index_behind(state.config)
             seconds = time.perf_counter() - started
             self._report(stamp, batch, result.problems, seconds, recovered)
             if self.verbose:

@@ -139,7 +139,7 @@ def test_a_damaged_index_cache_is_rebuilt(make_site: Callable[..., Path], tmp_pa
 
 def test_a_deferred_build_keeps_the_last_index_and_the_next_build_catches_up(
         make_site: Callable[..., Path], tmp_path: Path) -> None:
-    from generator.search import index_behind
+    from generator.search_behind import index_behind
 
     site = make_site(site_files(4))
     config = load_config(site)

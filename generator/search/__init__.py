@@ -22,7 +22,6 @@ an incremental build gives the files of a clean one.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import html
 import itertools
@@ -48,6 +47,7 @@ from generator.model import OutputFile, Page, RenderedBody, Site
 from generator.parallel import ordered_imap
 from generator.search import codec
 from generator.search.text import ANALYZER_VERSION, BELARUSIAN_ENDINGS, STOP_WORDS, stemmer_name, term_counts, terms
+from generator.search_behind import mark_behind
 from generator.site_paths import list_url
 
 #: Folder of a language's index, inside its search page's folder.
@@ -69,8 +69,6 @@ _K1, _B, _AVERAGE_WORDS = 1.2, 0.75, 400
 _FORMAT = 1
 #: Any date: how the site writes it tells whether its date format changed (see _LanguageIndex).
 _PROBE_DATE = datetime(2001, 2, 3)
-#: The marker of an index left behind its pages by a deferred build (see `index_files`).
-_BEHIND = "behind"
 #: Analyses made between two progress calls.
 _PROGRESS_STEP = 500
 
@@ -94,8 +92,8 @@ def index_files(site: Site, bodies: dict[str, RenderedBody], config: Config, str
 
     Without `cache` the index is made in memory and nothing is kept for the next build. With
     `defer`, a language that has an index in the cache keeps it as it is, even when articles
-    changed, and `index_behind(config)` tells whether a build without `defer` has work left
-    (`vestka serve` shows the edited page first and brings the index up to date after).
+    changed, and `search_behind.index_behind(config)` tells whether a build without `defer`
+    has work left (`vestka serve` shows the edited page first, then brings the index up to date).
     """
     if not config.search:
         return []
@@ -112,30 +110,8 @@ def index_files(site: Site, bodies: dict[str, RenderedBody], config: Config, str
         else:
             out += index.files()
     if folder is not None:
-        _mark_behind(folder, config.output_dir, behind)
+        mark_behind(folder, config.output_dir, behind)
     return out
-
-
-def index_behind(config: Config) -> bool:
-    """Whether the last build into `config`'s output folder kept a search index older than its pages."""
-    marker = config.cache_dir / "search" / _BEHIND
-    try:
-        return config.search and marker.read_text(encoding="utf-8") == str(config.output_dir)
-    except OSError:
-        return False
-
-
-def _mark_behind(folder: Path, output_dir: Path, behind: bool) -> None:
-    marker = folder / _BEHIND
-    if behind:
-        folder.mkdir(parents=True, exist_ok=True)
-        marker.write_text(str(output_dir), encoding="utf-8")
-    else:
-        # Only the output folder that was marked is up to date now: a preview's marker stays
-        # when output/ is built.
-        with contextlib.suppress(OSError):
-            if marker.read_text(encoding="utf-8") == str(output_dir):
-                marker.unlink()
 
 
 def index_fingerprint(config: Config) -> str:
