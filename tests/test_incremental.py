@@ -232,15 +232,21 @@ def test_a_no_op_build_loads_neither_markdown_nor_jinja_nor_the_later_stages(mak
     import subprocess
     import sys
 
-    site = make_site({"content/en/2011/a.md": article("A", "2011-03-14", "Text.")})
+    site = make_site({"config.yaml": BASIC_CONFIG.replace("search: false", "search: true"),
+                      "content/en/2011/a.md": article("A", "2011-03-14", "Text.")})
     age_files(site)
     build(load_config(site), Options())
+    (site / "content/en/2011/a.md").write_text(article("A", "2011-03-14", "Other text."), encoding="utf-8")
+    age_files(site)
+    build(load_config(site), Options(defer_search=True))  # leaves the search index behind its pages
+    assert list(build(load_config(site), Options()).timings) != ["discover"]  # so this one brings it up to date
     # A fresh interpreter: in this one the test suite has imported everything already.
     probe = ("import sys; from pathlib import Path; from generator.build import Options, build; "
              "from generator.config import load_config; "
              f"result = build(load_config(Path({str(site)!r})), Options()); "
              "print(list(result.timings)); "
-             "print(sorted(m for m in ('generator.stages', 'markdown', 'jinja2', 'babel', 'PIL') if m in sys.modules))")
+             "print(sorted(m for m in ('generator.stages', 'generator.search', 'markdown', 'jinja2', 'babel', 'PIL') "
+             "if m in sys.modules))")
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                           env={**os.environ, "PYTHONPATH": str(root)})
