@@ -64,6 +64,9 @@ QUIET = 0.1
 QUIET_MAX = 1.0
 #: Poll interval bounds; in between, four times the last scan's duration (big sites poll less).
 POLL_MIN, POLL_MAX = 0.2, 2.0
+#: The search index is updated once no save came for this long after a reload: an editor who
+#: saves again soon gets that save built at once, not after an index update it would stop.
+INDEX_AFTER = 2.0
 #: Warnings printed after the first build; later builds print those of the changed files.
 FIRST_WARNINGS = 10
 #: Reserved URL prefix for the preview's own files; output paths never start with a dot.
@@ -256,6 +259,8 @@ class _Preview:
         self.stop_index = threading.Event()
         #: The running search index update, if any.
         self.indexing: asyncio.Task[None] | None = None
+        #: When tabs were last reloaded after a good build (time.monotonic()).
+        self.reloaded_at = 0.0
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -309,8 +314,8 @@ class _Preview:
         interval = POLL_MIN
         while True:
             await asyncio.sleep(interval)
-            # One poll interval after the reload at least: an editor's next save comes first.
-            if state.index_due and self.indexing is None:
+            # A quiet spell after the reload first: an editor's next save comes first.
+            if state.index_due and self.indexing is None and time.monotonic() - self.reloaded_at >= INDEX_AFTER:
                 state.index_due = False
                 self.indexing = asyncio.create_task(self.update_index(state))
             started = time.perf_counter()
@@ -375,6 +380,7 @@ class _Preview:
             state.config_broken = False
             state.good = True
             state.index_due = index_behind(state.config)
+            self.reloaded_at = time.monotonic()
             seconds = time.perf_counter() - started
             self._report(stamp, batch, result.problems, seconds, recovered)
             if self.verbose:
