@@ -8,7 +8,7 @@ Never stale, by construction:
   of the previous reload), and a page checks once its reload socket is up whether a build
   finished while it was loading (the reload message would have found no socket);
 - indexing never delays that reload: a rebuild keeps the search index of the last build as it
-  is (`Options.defer_search`), tabs reload, and only then, while nothing else is pending, a
+  is (`Options.defer_search`), tabs reload, and only then, after INDEX_AFTER quiet seconds, a
   second build brings the index up to date and publishes it. Requests do not wait for it, and a
   new change stops it (at its next progress call) so that the change is built and shown first;
 - requests wait while a change is pending or a build runs, and every response says no-store;
