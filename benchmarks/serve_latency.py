@@ -37,6 +37,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from run import make_tools  # noqa: E402  (benchmarks/run.py, beside this file)
+
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 JS_CONNECTED = ("() => window.LiveReload && window.LiveReload.connector"
@@ -125,14 +127,7 @@ def prepare(tool: str, corpus: Path, work: Path) -> Path:
     if site.exists():
         shutil.rmtree(site)
     shutil.copytree(corpus, site, ignore=shutil.ignore_patterns(".vestka-cache", "output"))
-    if tool == "vestka-nosearch":
-        config = site / "config.yaml"
-        text = config.read_text(encoding="utf-8")
-        config.write_text(text.replace("search: true", "search: false") if "search: true" in text
-                          else text + "search: false\n", encoding="utf-8")
-    elif tool == "hugo":
-        shutil.copy2(REPO / "benchmarks" / "hugo-site" / "hugo.toml", site / "hugo.toml")
-        shutil.copytree(REPO / "benchmarks" / "hugo-site" / "layouts", site / "layouts")
+    make_tools([tool], None, None)[0].prepare(site)  # the same set-up as the build benchmark's
     return site
 
 
