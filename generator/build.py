@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from generator import incremental, sources, write
 from generator.config import Config
@@ -45,6 +46,8 @@ class Options:
     #: Keep the search index of the last build as it is (`vestka serve` reloads the edited page
     #: first, and brings the index up to date in a build after; see search.index_files).
     defer_search: bool = False
+    #: Kept by `vestka serve`: a full build hands it what it made (see generator.session).
+    session: Any = None
 
 
 def build(config: Config, options: Options | None = None) -> BuildResult:
@@ -63,7 +66,8 @@ def _build(config: Config, options: Options) -> BuildResult:
         inputs = sources.find_inputs(config, report, checking=checking)
         target = None if checking else write.open_target(config.output_dir, config.cache_dir)
         layer = incremental.open_layer(config, target if options.use_cache else None)
-        if layer.unchanged(inputs, options, result) and not report.problems and not _search_behind(config, options):
+        if (layer.unchanged(inputs, options, result) and not report.problems and not _search_behind(config, options)
+                and not (options.session is not None and options.session.memory is None)):  # it wants the site
             return result
     from generator import stages  # Markdown, Jinja, Pillow: a no-op build never loads them
 
@@ -102,6 +106,8 @@ def _build(config: Config, options: Options) -> BuildResult:
     if target is not None:
         with timer("save"):
             layer.save(result, config.output_dir)
+        if options.session is not None:
+            options.session.remember(config, site, bodies, renderer, plan, inputs, photos, result, target.places)
     return result
 
 

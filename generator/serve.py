@@ -1,9 +1,12 @@
 """`vestka serve`: build into a private preview folder, serve it, rebuild on change, reload tabs.
 
 Never stale, by construction:
-- one loop polls the watched files (see `watch.py`), waits for a short quiet spell, then runs a
-  full `build()` in a worker thread; files that change while it runs show up in the next poll,
-  so they get another build — no change is dropped;
+- one loop polls the watched files (see `watch.py`), waits for a short quiet spell, then builds
+  in a worker thread; files that change while it runs show up in the next poll, so they get
+  another build — no change is dropped;
+- the build keeps the last full build in memory (`session.Session`): a save that changes only
+  an article's text re-renders that article and the feeds that carry it, in milliseconds; any
+  other change runs the full incremental build;
 - tabs are reloaded by us after each build (livereload's own watcher drops changes within 3 s
   of the previous reload), and a page checks once its reload socket is up whether a build
   finished while it was loading (the reload message would have found no socket);
@@ -48,10 +51,11 @@ from tornado import httpserver, netutil, web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from generator import watch
-from generator.build import Options, build
+from generator.build import Options
 from generator.config import Config, load_config
 from generator.errors import ConfigError, Problem, VestkaError
 from generator.search_behind import index_behind
+from generator.session import QUICK, Session
 from generator.theme import builtin_theme_dir
 
 #: Ports tried after the one asked for when it is taken.
@@ -261,6 +265,8 @@ class _Preview:
         self.indexing: asyncio.Task[None] | None = None
         #: When tabs were last reloaded after a good build (time.monotonic()).
         self.reloaded_at = 0.0
+        #: The last build, kept in memory: a save that changes only an article's text is quick.
+        self.session = Session()
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -355,7 +361,7 @@ class _Preview:
                 if reload_config:
                     new_config = dataclasses.replace(load_config(config.site_dir),
                                                      output_override=state.preview_dir)
-                return new_config, build(new_config, options)
+                return new_config, self.session.build(new_config, options, batch.paths)
             finally:
                 self.no_build.set()
 
@@ -382,7 +388,7 @@ class _Preview:
             state.index_due = index_behind(state.config)
             self.reloaded_at = time.monotonic()
             seconds = time.perf_counter() - started
-            self._report(stamp, batch, result.problems, seconds, recovered)
+            self._report(stamp, batch, result.problems, seconds, recovered, QUICK in result.timings)
             if self.verbose:
                 self.say("  " + ", ".join(f"{name} {took:.3f} s" for name, took in result.timings.items()))
         finally:
@@ -400,7 +406,7 @@ class _Preview:
 
         def work() -> Any:
             try:
-                return build(config, options)
+                return self.session.build(config, options)
             finally:
                 self.no_build.set()
 
@@ -433,12 +439,12 @@ class _Preview:
             raise _Cancelled
 
     def _report(self, stamp: str, batch: watch.Batch, problems: list[Problem], seconds: float,
-                recovered: bool) -> None:
+                recovered: bool, quick: bool = False) -> None:
         if not batch:
             self.say(f"Built the preview in {seconds:.2f} s.")
             shown = problems[:FIRST_WARNINGS]
         else:
-            self.say(f"[{stamp}] {batch.describe()}: rebuilt in {seconds:.2f} s"
+            self.say(f"[{stamp}] {batch.describe()}: {'updated' if quick else 'rebuilt'} in {seconds:.2f} s"
                      + ("; the build works again." if recovered else "."))
             changed = set(batch.paths)
             shown = [p for p in problems if p.file in changed]

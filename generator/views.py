@@ -49,6 +49,10 @@ class Views:
             view = self._articles[source] = self._make(self.site.pages[source])
         return view
 
+    def forget(self, source: str) -> None:
+        """Drop what was made of `source`'s page (it was read again)."""
+        self._articles.pop(source, None)
+
     def _make(self, page: Page) -> dict[str, Any]:
         body = self.bodies.get(page.source)
         lang = page.lang

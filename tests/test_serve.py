@@ -564,3 +564,35 @@ def test_a_save_reloads_the_tabs_before_the_search_index_is_updated(tmp_path: Pa
         assert rebuilt < next(i for i, line in enumerate(running.lines) if "search index updated" in line)
     finally:
         assert running.stop() == 0
+
+
+def test_a_text_edit_is_put_in_the_preview_by_a_quick_update(tmp_path: Path) -> None:
+    """A save that changes only an article's text re-renders that article (generator.session);
+    the search index follows in the update after it, as after any save."""
+    from generator.search import shard_bits, term_shard
+    from generator.search.text import terms
+
+    site = write_site(tmp_path / "site", {
+        "config.yaml": SITE_CONFIG.replace("search: false", "search: true"),
+        **{f"content/en/2020/a{i}.md": article(f"Alpha {i}", f"2020-01-0{i + 1}T00:00:00Z", "Court hearing.")
+           for i in range(3)}})
+    term = terms("zephyrquokka", "en")[0]
+    shard = f"/en/search/index/t/{term_shard(term, 1 << shard_bits(3))}.js"
+    running = Running(site, "--port", "0", cwd=tmp_path)
+    try:
+        page = "/en/2020/01/a1/"
+        mark = len(running.lines)
+        (site / "content/en/2020/a1.md").write_text(
+            article("Alpha 1", "2020-01-02T00:00:00Z", "Court hearing.\n\nThe zephyrquokka spoke."), encoding="utf-8")
+        running.wait_for(r"a1\.md changed: updated in", after=mark)
+        assert b"The zephyrquokka spoke." in running.get(page)[2]
+        running.wait_for(r"search index updated in", after=mark)
+        assert term.encode() in running.get(shard)[2]
+        # A title is shown by other pages: that save is a full build.
+        mark = len(running.lines)
+        (site / "content/en/2020/a1.md").write_text(
+            article("Alpha one", "2020-01-02T00:00:00Z", "Court hearing.\n\nThe zephyrquokka spoke."), encoding="utf-8")
+        running.wait_for(r"a1\.md changed: rebuilt in", after=mark)
+        assert b"Alpha one" in running.get("/en/")[2]
+    finally:
+        assert running.stop() == 0
