@@ -68,6 +68,12 @@ QUIET = 0.1
 QUIET_MAX = 1.0
 #: Poll interval bounds; in between, four times the last scan's duration (big sites poll less).
 POLL_MIN, POLL_MAX = 0.2, 2.0
+#: With the kernel's notifications, the watched folders are still scanned this often: a change
+#: they missed (a network disk, a folder made and filled at once) is found within this time.
+FULL_SCAN = 10.0
+#: The kernel's notifications are passed on once the files were quiet this long (milliseconds),
+#: and after this long at most while they keep changing.
+NOTIFY_QUIET, NOTIFY_MAX = 50, 1000
 #: The search index is updated once no save came for this long after a reload: an editor who
 #: saves again soon gets that save built at once, not after an index update it would stop.
 INDEX_AFTER = 2.0
@@ -318,31 +324,51 @@ class _Preview:
 
     async def poll(self, state: _State, roots: watch.Roots, snapshot: watch.Snapshot) -> None:
         interval = POLL_MIN
-        while True:
-            await asyncio.sleep(interval)
-            # A quiet spell after the reload first: an editor's next save comes first.
-            if state.index_due and self.indexing is None and time.monotonic() - self.reloaded_at >= INDEX_AFTER:
-                state.index_due = False
-                self.indexing = asyncio.create_task(self.update_index(state))
-            started = time.perf_counter()
-            new = await _in_thread(lambda: watch.scan(roots))
-            interval = min(POLL_MAX, max(POLL_MIN, 4 * (time.perf_counter() - started)))
-            batch = watch.classify(watch.changed_files(snapshot, new), roots, state.config.ignore)
-            snapshot = new
-            if not batch:
-                continue
-            state.idle.clear()  # from now on, requests wait for the build
-            first = time.monotonic()
-            while time.monotonic() - first < QUIET_MAX:
-                await asyncio.sleep(QUIET)
-                new = await _in_thread(lambda: watch.scan(roots))
-                more = watch.classify(watch.changed_files(snapshot, new), roots, state.config.ignore)
+        notified = _Notified.start(roots)
+        scanned = time.monotonic()
+        try:
+            while True:
+                if notified is None:
+                    await asyncio.sleep(interval)
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(notified.event.wait(), interval)
+                # A quiet spell after the reload first: an editor's next save comes first.
+                if state.index_due and self.indexing is None and time.monotonic() - self.reloaded_at >= INDEX_AFTER:
+                    state.index_due = False
+                    self.indexing = asyncio.create_task(self.update_index(state))
+                # With notifications only the reported files are looked at (the kernel already waited
+                # for a quiet spell); a full scan still runs now and then, and when they fall short.
+                new = None
+                if notified is not None and notified.working and time.monotonic() - scanned < FULL_SCAN:
+                    new = watch.restamp(snapshot, notified.take(), roots)
+                quiet = new is not None
+                if new is None:
+                    if notified is not None:
+                        notified.take()
+                    started = time.perf_counter()
+                    new = await _in_thread(lambda: watch.scan(roots))
+                    scanned = time.monotonic()
+                    interval = min(POLL_MAX, max(POLL_MIN, 4 * (time.perf_counter() - started)))
+                batch = watch.classify(watch.changed_files(snapshot, new), roots, state.config.ignore)
                 snapshot = new
-                if not more:
-                    break
-                batch = batch.merged(more)
-            await self.finish_indexing()
-            await self.rebuild(state, batch)
+                if not batch:
+                    continue
+                state.idle.clear()  # from now on, requests wait for the build
+                first = time.monotonic()
+                while not quiet and time.monotonic() - first < QUIET_MAX:
+                    await asyncio.sleep(QUIET)
+                    new = await _in_thread(lambda: watch.scan(roots))
+                    more = watch.classify(watch.changed_files(snapshot, new), roots, state.config.ignore)
+                    snapshot = new
+                    if not more:
+                        break
+                    batch = batch.merged(more)
+                await self.finish_indexing()
+                await self.rebuild(state, batch)
+        finally:
+            if notified is not None:
+                notified.stop()
 
     async def rebuild(self, state: _State, batch: watch.Batch) -> None:
         """Build once for `batch` (empty: the first build), then reload every tab."""
@@ -458,6 +484,62 @@ class _Preview:
     def _progress(self, stage: str, done: int, total: int) -> None:
         if self.stopping.is_set():
             raise _Cancelled
+
+
+class _Notified:
+    """The files the kernel reports changed (inotify, through watchfiles): a hint, never the truth.
+
+    The poll loop stamps only these files instead of scanning the archive, so a save reaches the
+    build within NOTIFY_QUIET milliseconds; the snapshot stays what decides what changed.
+    `working` is False once the watcher failed (no inotify, too many folders): then the loop
+    scans as before.
+    """
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.paths: set[Path] = set()
+        self.working = True
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    def start(cls, roots: watch.Roots) -> _Notified | None:
+        folders = [folder for folder in roots.folders if folder.is_dir()]
+        if not folders:
+            return None
+        notified = cls()
+        config_names = {str(path) for path in roots.files}
+        notified._tasks = [
+            asyncio.create_task(notified._follow(folders, recursive=True, only=None)),
+            # config.yaml by its folder: an editor that saves by renaming replaces the file itself.
+            asyncio.create_task(notified._follow([roots.site_dir], recursive=False, only=config_names)),
+        ]
+        return notified
+
+    async def _follow(self, folders: list[Path], *, recursive: bool, only: set[str] | None) -> None:
+        import watchfiles
+
+        def wanted(_: object, path: str) -> bool:
+            return only is None or path in only
+
+        try:
+            async for changes in watchfiles.awatch(*folders, watch_filter=wanted, debounce=NOTIFY_MAX,
+                                                   step=NOTIFY_QUIET, stop_event=self._stop, recursive=recursive):
+                self.paths.update(Path(path) for _, path in changes)
+                self.event.set()
+        except Exception:  # no notifications here (a limit, a file system without them): scan instead
+            self.working = False
+            self.event.set()
+
+    def take(self) -> set[Path]:
+        paths, self.paths = self.paths, set()
+        self.event.clear()
+        return paths
+
+    def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
 
 
 def _bind(host: str, port: int) -> tuple[list[socket.socket], int]:

@@ -138,6 +138,27 @@ def _stamp(path: Path) -> Stamp | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
+def restamp(snapshot: Snapshot, paths: Iterable[Path], roots: Roots) -> Snapshot | None:
+    """`snapshot` with the stamps of `paths` taken again (a file that is gone is dropped), for
+    the paths the kernel reported; None when one of them is a folder or lies outside the watched
+    ones: files that came with a new or moved folder may not have been reported, and only a
+    full scan finds them."""
+    new = dict(snapshot)
+    watched = [*roots.folders, *roots.files]
+    for path in paths:
+        root = next((root for root in watched if path == root or path.is_relative_to(root)), None)
+        if root is None or path.is_dir():
+            return None
+        if any(is_junk(part) for part in path.relative_to(root).parts) or is_junk(path.name):
+            continue
+        stamp = _stamp(path) if path.is_file() else None
+        if stamp is None:
+            new.pop(path, None)
+        else:
+            new[path] = stamp
+    return new
+
+
 def changed_files(old: Snapshot, new: Snapshot) -> list[Path]:
     """Files added, removed or modified between two snapshots, sorted."""
     return sorted(p for p in old.keys() | new.keys() if old.get(p) != new.get(p))

@@ -182,6 +182,23 @@ def test_snapshot_diff_reports_added_changed_and_removed_files_in_one_batch(tmp_
     assert batch.describe() == "3 files changed (content/en/a.md, content/en/b.md, content/en/c.md)"
 
 
+def test_restamping_the_reported_files_gives_the_snapshot_a_full_scan_gives(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site", {"content/en/a.md": "a", "content/en/b.md": "b", "static/x.css": "x"})
+    roots = roots_for(site)
+    before = watch.scan(roots)
+    (site / "content/en/a.md").write_text("a changed, and longer")
+    (site / "content/en/b.md").unlink()
+    (site / "content/en/c.md").write_text("c")
+    (site / "content/en/.c.md.swp").write_text("editor junk")
+    (site / "config.yaml").write_text("title: changed")
+    reported = [site / "content/en" / name for name in ("a.md", "b.md", "c.md", ".c.md.swp")] + [site / "config.yaml"]
+    assert watch.restamp(before, reported, roots) == watch.scan(roots)
+    # A new folder may hold files nobody reported; a file outside the watched folders is no hint.
+    (site / "content/ru").mkdir()
+    assert watch.restamp(before, [site / "content/ru"], roots) is None
+    assert watch.restamp(before, [site / "output/index.html"], roots) is None
+
+
 def test_snapshot_sees_a_save_by_rename_with_same_size_and_time(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site", {"content/en/a.md": "aaaa"})
     roots = roots_for(site)
