@@ -106,8 +106,10 @@ class Server:
             self.lines.append(line)
 
     def rebuild_times(self) -> list[float]:
-        """Each rebuild's time as the server reports it (Vestka: "rebuilt in 1.2 s", Hugo: "Total in 345 ms")."""
-        vestka = [float(m.group(1)) for line in self.lines if (m := re.search(r"rebuilt in ([\d.]+) s", line))]
+        """Each rebuild's time as the server reports it (Vestka: "rebuilt in 1.2 s", or "updated in 0.04 s"
+        for a quick update; Hugo: "Total in 345 ms")."""
+        vestka = [float(m.group(1)) for line in self.lines
+                  if (m := re.search(r"(?:rebuilt|updated) in ([\d.]+) s", line))]
         hugo = [int(m.group(1)) / 1000 for line in self.lines if (m := re.search(r"Total in (\d+) ms", line))]
         return vestka + hugo  # Hugo says "Built in" for its first build
 
