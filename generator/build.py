@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from generator import incremental, sources, write
+from generator import discovery, incremental, write
 from generator.config import Config
 from generator.errors import Report, sort_problems
 from generator.model import BuildResult
@@ -63,8 +63,7 @@ def _build(config: Config, options: Options) -> BuildResult:
     result, report = BuildResult(output_dir=config.output_dir), Report(strict=options.strict)
     timer, checking, progress = _timer(result.timings), options.check_only, options.progress
     with timer("discover"):
-        inputs = sources.find_inputs(config, report, checking=checking)
-        target = None if checking else write.open_target(config.output_dir, config.cache_dir)
+        inputs, target = discovery.discover(config, report, checking=checking)
         layer = incremental.open_layer(config, target if options.use_cache else None)
         if (layer.unchanged(inputs, options, result) and not report.problems and not _search_behind(config, options)
                 and not (options.session is not None and options.session.memory is None)):  # it wants the site
