@@ -40,6 +40,7 @@ class Views:
         self._home_sidebars: dict[str, dict[str, Any]] = {}
         self._identity = tag_identity
         self._archives: dict[tuple[str, str], frozenset[str]] = {}
+        self._term_memo: dict[tuple[str, str, tuple[str, ...]], tuple[tuple[str, str], ...]] = {}
 
     def article(self, source: str) -> dict[str, Any]:
         view = self._articles.get(source)
@@ -83,20 +84,30 @@ class Views:
     def _terms(self, kind: str, lang: str, names: tuple[str, ...], term_urls: dict[tuple[str, str], str]) -> list[dict[str, str]]:
         """Tags or authors as their own pages spell them ("Political prisoners" even where an
         article wrote "political prisoners"), each once."""
-        out, seen = [], set()
-        for name in names:
-            ident = self._identity(name)
-            if ident not in seen:
-                seen.add(ident)
-                out.append({"name": self._names.get((kind, lang, ident), name), "url": term_urls.get((lang, ident), "")})
-        return out
+        return [{"name": shown, "url": url} for shown, url in self._shown_terms(kind, lang, names, term_urls)]
+
+    def _shown_terms(self, kind: str, lang: str, names: tuple[str, ...],
+                     term_urls: dict[tuple[str, str], str]) -> tuple[tuple[str, str], ...]:
+        """(spelling, URL) of each of `names`, each tag once; an archive's pages share a few
+        thousand tag lists, so each list is worked out once per build."""
+        key = (kind, lang, names)
+        found = self._term_memo.get(key)
+        if found is None:
+            out, seen = [], set()
+            for name in names:
+                ident = self._identity(name)
+                if ident not in seen:
+                    seen.add(ident)
+                    out.append((self._names.get((kind, lang, ident), name), term_urls.get((lang, ident), "")))
+            found = self._term_memo[key] = tuple(out)
+        return found
 
     def term_urls(self, page: Page) -> str:
         """The names and URLs of a page's tags and authors as shown (what its key needs of
         `article`, made cheaply): a tag's spelling changes with the other articles' spellings."""
         lang = page.lang
-        return repr([self._terms("tag", lang, page.tags, self._tag_urls),
-                     self._terms("author", lang, page.authors, self._author_urls)])
+        return repr((self._shown_terms("tag", lang, page.tags, self._tag_urls),
+                     self._shown_terms("author", lang, page.authors, self._author_urls)))
 
     def latest(self, lang: str, exclude: str | None = None) -> list[dict[str, Any]]:
         """The "Latest news" of `lang`, without the page being shown."""
