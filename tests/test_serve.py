@@ -536,13 +536,8 @@ def test_verbose_serve_shows_stage_times_and_every_warning_after_a_rebuild(tmp_p
         assert running.stop() == 0
 
 
-def test_a_save_reloads_the_tabs_before_the_search_index_is_updated(tmp_path: Path) -> None:
-    """The reload message comes while the preview still serves the last search index: the edited
-    page is not held back by indexing. The index is brought up to date after it."""
-    import asyncio
-
-    from tornado.websocket import websocket_connect
-
+def searchable_site(tmp_path: Path) -> tuple[Path, str, str]:
+    """Three articles with search on; the stemmed term of "zephyrquokka" and its index shard's URL."""
     from generator.search import shard_bits, term_shard
     from generator.search.text import terms
 
@@ -551,7 +546,17 @@ def test_a_save_reloads_the_tabs_before_the_search_index_is_updated(tmp_path: Pa
         **{f"content/en/2020/a{i}.md": article(f"Alpha {i}", f"2020-01-0{i + 1}T00:00:00Z", "Court hearing.")
            for i in range(3)}})
     term = terms("zephyrquokka", "en")[0]
-    shard = f"/en/search/index/t/{term_shard(term, 1 << shard_bits(3))}.js"
+    return site, term, f"/en/search/index/t/{term_shard(term, 1 << shard_bits(3))}.js"
+
+
+def test_a_save_reloads_the_tabs_before_the_search_index_is_updated(tmp_path: Path) -> None:
+    """The reload message comes while the preview still serves the last search index: the edited
+    page is not held back by indexing. The index is brought up to date after it."""
+    import asyncio
+
+    from tornado.websocket import websocket_connect
+
+    site, term, shard = searchable_site(tmp_path)
     running = Running(site, "--port", "0", cwd=tmp_path)
     try:
         assert term.encode() not in running.get(shard)[2]
@@ -586,15 +591,7 @@ def test_a_save_reloads_the_tabs_before_the_search_index_is_updated(tmp_path: Pa
 def test_a_text_edit_is_put_in_the_preview_by_a_quick_update(tmp_path: Path) -> None:
     """A save that changes only an article's text re-renders that article (generator.session);
     the search index follows in the update after it, as after any save."""
-    from generator.search import shard_bits, term_shard
-    from generator.search.text import terms
-
-    site = write_site(tmp_path / "site", {
-        "config.yaml": SITE_CONFIG.replace("search: false", "search: true"),
-        **{f"content/en/2020/a{i}.md": article(f"Alpha {i}", f"2020-01-0{i + 1}T00:00:00Z", "Court hearing.")
-           for i in range(3)}})
-    term = terms("zephyrquokka", "en")[0]
-    shard = f"/en/search/index/t/{term_shard(term, 1 << shard_bits(3))}.js"
+    site, term, shard = searchable_site(tmp_path)
     running = Running(site, "--port", "0", cwd=tmp_path)
     try:
         page = "/en/2020/01/a1/"
