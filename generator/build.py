@@ -13,41 +13,14 @@ each does is in `generator.stages` (discovery in `sources`).
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from generator import discovery, incremental, write
 from generator.config import Config
 from generator.errors import Report, sort_problems
 from generator.model import BuildResult
-
-#: Called with (stage name, done, total) while a long stage runs.
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass(slots=True)
-class Options:
-    """How to build."""
-
-    drafts: bool = False
-    future: bool = False
-    strict: bool = False
-    #: Validate everything but write nothing (`vestka check`).
-    check_only: bool = False
-    #: Reuse what earlier builds left in .vestka-cache/ (see generator.incremental).
-    use_cache: bool = True
-    now: datetime | None = None
-    progress: Progress | None = None
-    #: Keep the search index of the last build as it is (`vestka serve` reloads the edited page
-    #: first, and brings the index up to date in a build after; see search.index_files).
-    defer_search: bool = False
-    #: Kept by `vestka serve`: a full build hands it what it made (see generator.session).
-    session: Any = None
+from generator.options import Options, stage_timer
+from generator.search_behind import index_left_behind
 
 
 def build(config: Config, options: Options | None = None) -> BuildResult:
@@ -61,12 +34,12 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
 
 def _build(config: Config, options: Options) -> BuildResult:
     result, report = BuildResult(output_dir=config.output_dir), Report(strict=options.strict)
-    timer, checking, progress = _timer(result.timings), options.check_only, options.progress
+    timer, checking, progress = stage_timer(result.timings), options.check_only, options.progress
     with timer("discover"):
         inputs, target = discovery.discover(config, report, checking=checking)
         layer = incremental.open_layer(config, target if options.use_cache else None)
-        if (layer.unchanged(inputs, options, result) and not report.problems and not _search_behind(config, options)
-                and not (options.session is not None and options.session.memory is None)):  # it wants the site
+        if (layer.unchanged(inputs, options, result) and not report.problems and not options.wants_the_site
+                and not index_left_behind(config, deferring=options.defer_search)):
             return result
     from generator import stages  # Markdown, Jinja, Pillow: a no-op build never loads them
 
@@ -108,23 +81,3 @@ def _build(config: Config, options: Options) -> BuildResult:
         if options.session is not None:
             options.session.remember(config, site, bodies, renderer, plan, inputs, photos, result, target.places)
     return result
-
-
-def _search_behind(config: Config, options: Options) -> bool:
-    if not config.search or options.defer_search:
-        return False
-    from generator.search_behind import index_behind
-
-    return index_behind(config)
-
-
-def _timer(timings: dict[str, float]) -> Callable[[str], contextlib.AbstractContextManager[None]]:
-    @contextlib.contextmanager
-    def timed(name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            timings[name] = time.perf_counter() - start
-
-    return timed

@@ -24,6 +24,11 @@ def index_behind(config: Config) -> bool:
         return False
 
 
+def index_left_behind(config: Config, *, deferring: bool) -> bool:
+    """Whether a build with nothing else to do must still run, to bring the index up to date."""
+    return not deferring and index_behind(config)
+
+
 def mark_behind(folder: Path, output_dir: Path, behind: bool) -> None:
     """Record whether the index just put into `output_dir` is behind its pages."""
     marker = folder / _BEHIND
