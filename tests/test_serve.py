@@ -610,3 +610,30 @@ def test_a_text_edit_is_put_in_the_preview_by_a_quick_update(tmp_path: Path) -> 
         assert b"Alpha one" in running.get("/en/")[2]
     finally:
         assert running.stop() == 0
+
+
+def test_the_kernel_reports_a_save_and_the_config_file(tmp_path: Path) -> None:
+    """The notifications that point the poll loop at saved files: a real inotify watch, no scan."""
+    import asyncio
+
+    from generator.serve import _Notified
+
+    site = write_site(tmp_path / "site", {"content/en/2020/a.md": article("Alpha", "2020-01-01T00:00:00Z")})
+
+    async def watch_two_saves() -> list[set[Path]]:
+        notified = _Notified.start(roots_for(site))
+        assert notified is not None
+        try:
+            await asyncio.sleep(0.3)  # the watches are set up in the watcher's thread
+            seen = []
+            for rel in ("content/en/2020/a.md", "config.yaml"):
+                (site / rel).write_text("changed", encoding="utf-8")
+                await asyncio.wait_for(notified.event.wait(), 10)
+                seen.append(notified.take())
+            return seen
+        finally:
+            notified.stop()
+
+    content, config = asyncio.run(watch_two_saves())
+    assert site / "content/en/2020/a.md" in content
+    assert config == {site / "config.yaml"}
