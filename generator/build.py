@@ -34,7 +34,7 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
 
 def _build(config: Config, options: Options) -> BuildResult:
     result, report = BuildResult(output_dir=config.output_dir), Report(strict=options.strict)
-    timer, checking, progress = stage_timer(result.timings), options.check_only, options.progress
+    timer, checking, progress = stage_timer(result.timings, options.progress), options.check_only, options.progress
     with timer("discover"):
         inputs, target = discovery.discover(config, report, checking=checking)
         layer = incremental.open_layer(config, target if options.use_cache else None)

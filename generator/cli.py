@@ -356,7 +356,7 @@ class _Progress:
         self.last = 0.0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled:
+        if not self.enabled or not total:  # a stage starting: nothing to show yet
             return
         now = time.perf_counter()
         interval = 0.1 if self.out.isatty() else 5.0  # logs get a line now and then, not a flood

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-#: Called with (stage name, done, total) while a long stage runs.
+#: Called with (stage name, done, total) while a long stage runs, and with (stage name, 0, 0) as
+#: each stage starts; it may raise to stop the build.
 Progress = Callable[[str, int, int], None]
 
 
@@ -38,10 +39,19 @@ class Options:
         return self.session is not None and self.session.memory is None
 
 
-def stage_timer(timings: dict[str, float]) -> Callable[[str], contextlib.AbstractContextManager[None]]:
-    """`with timer("name"):` records the seconds the block took under that name."""
+def stage_timer(timings: dict[str, float],
+                progress: Progress | None = None) -> Callable[[str], contextlib.AbstractContextManager[None]]:
+    """`with timer("name"):` records the seconds the block took under that name.
+
+    `progress` is called with (name, 0, 0) as each stage starts: a caller that stops builds by
+    raising from it (`vestka serve`, when a save comes during a search index update) stops
+    this one at the next stage, not only inside the long ones. Not as "save" starts: by then
+    the new output is in place, and the state that goes with it must be saved.
+    """
     @contextlib.contextmanager
     def timed(name: str) -> Iterator[None]:
+        if progress is not None and name != "save":
+            progress(name, 0, 0)
         start = time.perf_counter()
         try:
             yield

@@ -272,7 +272,7 @@ class _Preview:
         #: When tabs were last reloaded after a good build (time.monotonic()).
         self.reloaded_at = 0.0
         #: The last build, kept in memory: a save that changes only an article's text is quick.
-        self.session = Session()
+        self.session = Session(stopped=_Cancelled)
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")

@@ -75,8 +75,12 @@ class _Edit:
 class Session:
     """The last full build of a site, kept between the builds of `vestka serve`."""
 
-    def __init__(self) -> None:
+    def __init__(self, stopped: type[BaseException] | None = None) -> None:
         self.memory: Remembered | None = None
+        #: What the caller raises from a build's progress calls to stop it. Every progress call
+        #: comes before the new output is swapped in, so a build stopped so leaves the preview as
+        #: the session knows it.
+        self.stopped = stopped
 
     def remember(self, config: Config, site: Any, bodies: dict[str, RenderedBody], renderer: Renderer, plan: Plan,
                  inputs: Any, photos: Any, result: BuildResult, places: Any) -> None:
@@ -99,10 +103,10 @@ class Session:
                 result = _quick(self.memory, changed)
                 if result is not None:
                     return result
-            self.memory = None
             return build(config, replace(options, session=self))
-        except BaseException:
-            self.memory = None
+        except BaseException as exc:
+            if self.stopped is None or not isinstance(exc, self.stopped):
+                self.memory = None
             raise
 
 

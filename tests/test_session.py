@@ -156,3 +156,31 @@ def test_a_failed_build_forgets_the_session(make_site, tmp_path):
         article("Alpha", "2020-01-01T00:00:00Z", "First paragraph.\n\nMore."), encoding="utf-8")
     result = session.build(config, Options(), ["content/en/2020/a.md"])
     assert "discover" in result.timings and session.memory is not None
+
+
+def test_a_build_stopped_by_the_server_keeps_the_session(make_site, tmp_path):
+    """`vestka serve` stops a search index update when a save comes: that save is still quick."""
+
+    class Stopped(Exception):
+        pass
+
+    def stop_at_plan(stage: str, done: int, total: int) -> None:
+        if stage.startswith("plan"):
+            raise Stopped
+
+    root = make_site({"content/en/2020/a.md": article("Alpha", "2020-01-01T00:00:00Z", "First paragraph.")})
+    config = dataclasses.replace(load_config(root), output_override=tmp_path / "preview")
+    session = Session(stopped=Stopped)
+    session.build(config, Options())
+    (root / "content/en/2020/a.md").write_text(
+        article("Alpha", "2020-01-01T00:00:00Z", "First paragraph.\n\nMore."), encoding="utf-8")
+    try:
+        session.build(config, Options(progress=stop_at_plan))
+    except Stopped:
+        pass
+    else:
+        raise AssertionError("the build was not stopped at its plan stage")
+    assert session.memory is not None
+    result = session.build(config, Options(), ["content/en/2020/a.md"])
+    assert list(result.timings) == [QUICK]
+    assert tree(tmp_path / "preview") == clean_build(config, tmp_path / "clean")
