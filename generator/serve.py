@@ -432,7 +432,7 @@ class _Preview:
 
         def work() -> Any:
             try:
-                return self.session.build(config, options)
+                return self.session.update_index(config, options)
             finally:
                 self.no_build.set()
 

@@ -110,6 +110,20 @@ class Session:
             raise
 
 
+    def update_index(self, config: Config, options: Options) -> BuildResult:
+        """Bring the search index of `config`'s output up to date after builds that left it behind:
+        from the session's site when it has one (the index files that changed are replaced, as
+        the quick update replaces pages), else with a full build."""
+        memory = self.memory
+        if memory is None or memory.config is not config or not config.search:
+            return self.build(config, options)
+        try:
+            return _index(memory, options)
+        except BaseException as exc:
+            if self.stopped is None or not isinstance(exc, self.stopped):
+                self.memory = None
+            raise
+
 
 def _quick(memory: Remembered, changed: tuple[str, ...]) -> BuildResult | None:
     """The quick update for `changed`, or None when one of them is more than a text edit."""
@@ -189,14 +203,7 @@ def _apply(memory: Remembered, edits: list[_Edit], started: float) -> BuildResul
             digest = hashlib.sha256(item.data).hexdigest()
             if manifest.get(item.path) == digest:
                 continue
-            target = write.safe_target(output_dir, item.path)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            try:
-                tmp.write_bytes(item.data)
-                os.replace(tmp, target)  # a new inode: the build before last may share the old one
-            finally:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
+            _replace(write.safe_target(output_dir, item.path), item.data)
             replaced[item.path] = manifest[item.path]
             manifest[item.path] = digest
         if replaced:
@@ -211,6 +218,67 @@ def _apply(memory: Remembered, edits: list[_Edit], started: float) -> BuildResul
                          next_due=old.next_due)
     result.timings[QUICK] = time.perf_counter() - started
     return result
+
+
+def _index(memory: Remembered, options: Options) -> BuildResult:
+    from generator import search, write
+    from generator.search_behind import mark_behind
+
+    started = time.perf_counter()
+    config = memory.config
+    made = search.index_files(memory.site, memory.bodies, config, memory.renderer.strings, cache=True,
+                              progress=options.progress)
+    folders = tuple(search.index_folder(code) for code in config.language_codes)
+    manifest = dict(memory.result.manifest)
+    fresh = {item.path: item for item in made}
+    gone = [path for path in manifest if path.startswith(folders) and path not in fresh]
+    output_dir = config.output_dir
+    replaced: dict[str, str] = {}
+    with write.lock(memory.places):
+        for path, item in fresh.items():
+            if manifest.get(path) == item.digest:
+                continue
+            data = item.data if item.data is not None else item.copy_from.read_bytes()  # type: ignore[union-attr]
+            _replace(write.safe_target(output_dir, path), data)
+            replaced[path] = manifest.get(path, "")
+            manifest[path] = item.digest
+        for path in gone:
+            target = write.safe_target(output_dir, path)
+            target.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a build leaves no empty folder
+                target.parent.rmdir()
+            del manifest[path]
+        if gone or "" in replaced.values():
+            _write_manifest(output_dir, dict(sorted(manifest.items())))
+        elif replaced:
+            _patch_manifest(output_dir, manifest, replaced)
+    mark_behind(config.cache_dir / "search", output_dir, False)
+    memory.result.manifest = manifest
+    old = memory.result
+    result = BuildResult(output_dir=output_dir, pages=old.pages, listings=old.listings, files_written=len(replaced),
+                         files_unchanged=len(manifest) - len(replaced), files_removed=len(gone),
+                         problems=list(old.problems), manifest=manifest, next_due=old.next_due)
+    result.timings["search index"] = time.perf_counter() - started
+    return result
+
+
+def _replace(target: Path, data: bytes) -> None:
+    """Put `data` at `target` by renaming a new file over it: a new inode, since the build before
+    last may share the old one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _write_manifest(output_dir: Path, manifest: dict[str, str]) -> None:
+    from generator.manifest import MANIFEST, manifest_bytes
+
+    _replace(output_dir / MANIFEST, manifest_bytes(manifest))
 
 
 def _patch_manifest(output_dir: Path, manifest: dict[str, str], replaced: dict[str, str]) -> None:
@@ -235,6 +303,4 @@ def _patch_manifest(output_dir: Path, manifest: dict[str, str], replaced: dict[s
             data = manifest_bytes(manifest)
             break
         data = data.replace(before, after)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
+    _replace(target, data)

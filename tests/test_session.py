@@ -8,7 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
-from conftest import age_files, article
+from conftest import BASIC_CONFIG, age_files, article
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_incremental import Site, operation, tree
@@ -17,6 +17,7 @@ from generator import watch
 from generator.build import Options, build
 from generator.config import load_config
 from generator.manifest import MANIFEST
+from generator.search_behind import index_behind
 from generator.session import QUICK, Session
 from generator.theme import builtin_theme_dir
 
@@ -75,7 +76,7 @@ def test_a_serve_session_gives_the_bytes_of_clean_builds(tmp_path_factory, ops):
         session.build(config, Options(defer_search=True), batch.paths)
         clean = clean_build(config, base / "clean")
         assert without_index(tree(base / "preview")) == without_index(clean), f"the preview differs after {op}"
-        session.build(config, Options())  # the index update `vestka serve` runs after a quiet spell
+        session.update_index(config, Options())  # what `vestka serve` runs after a quiet spell
         assert tree(base / "preview") == clean, f"the preview differs after {op} and the index update"
 
 
@@ -183,4 +184,25 @@ def test_a_build_stopped_by_the_server_keeps_the_session(make_site, tmp_path):
     assert session.memory is not None
     result = session.build(config, Options(), ["content/en/2020/a.md"])
     assert list(result.timings) == [QUICK]
+    assert tree(tmp_path / "preview") == clean_build(config, tmp_path / "clean")
+
+
+def test_the_index_update_after_a_quick_update_patches_the_index_in_the_session(make_site, tmp_path):
+    root = make_site({
+        "config.yaml": BASIC_CONFIG.replace("search: false", "search: true"),
+        "content/en/2020/a.md": article("Alpha", "2020-01-01T00:00:00Z", "First paragraph."),
+        "content/en/2020/b.md": article("Beta", "2020-01-02T00:00:00Z", "Other text."),
+    })
+    config = dataclasses.replace(load_config(root), output_override=tmp_path / "preview")
+    session = Session()
+    session.build(config, Options(defer_search=True))
+    (root / "content/en/2020/a.md").write_text(
+        article("Alpha", "2020-01-01T00:00:00Z", "First paragraph.\n\nThe zephyrquokka spoke."), encoding="utf-8")
+    assert list(session.build(config, Options(defer_search=True), ["content/en/2020/a.md"]).timings) == [QUICK]
+    assert index_behind(config)
+
+    result = session.update_index(config, Options())
+
+    assert list(result.timings) == ["search index"], "the index was updated by a full build"
+    assert result.files_written and not index_behind(config)
     assert tree(tmp_path / "preview") == clean_build(config, tmp_path / "clean")
