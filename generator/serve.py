@@ -11,9 +11,10 @@ Never stale, by construction:
   of the previous reload), and a page checks once its reload socket is up whether a build
   finished while it was loading (the reload message would have found no socket);
 - indexing never delays that reload: a rebuild keeps the search index of the last build as it
-  is (`Options.defer_search`), tabs reload, and only then, after INDEX_AFTER quiet seconds, a
-  second build brings the index up to date and publishes it. Requests do not wait for it, and a
-  new change stops it (at its next progress call) so that the change is built and shown first;
+  is (`Options.defer_search`), tabs reload, and only then, after INDEX_AFTER quiet seconds, the
+  session patches the index from the site it holds (`Session.update_index`; a full build when
+  it holds none) and publishes it. Requests do not wait for it, and a new change stops it (at
+  its next progress call or stage) so that the change is built and shown first;
 - requests wait while a change is pending or a build runs, and every response says no-store;
 - a failed build keeps the last good preview and puts the problems on every page and in the
   terminal; the next good build removes them.
