@@ -340,19 +340,19 @@ class _Preview:
                     self.indexing = asyncio.create_task(self.update_index(state))
                 # With notifications only the reported files are looked at (the kernel already waited
                 # for a quiet spell); a full scan still runs now and then, and when they fall short.
-                new = None
+                changed = None
                 if notified is not None and notified.working and time.monotonic() - scanned < FULL_SCAN:
-                    new = watch.restamp(snapshot, notified.take(), roots)
-                quiet = new is not None
-                if new is None:
+                    changed = watch.restamp(snapshot, notified.take(), roots)
+                quiet = changed is not None
+                if changed is None:
                     if notified is not None:
                         notified.take()
                     started = time.perf_counter()
                     new = await _in_thread(lambda: watch.scan(roots))
                     scanned = time.monotonic()
                     interval = min(POLL_MAX, max(POLL_MIN, 4 * (time.perf_counter() - started)))
-                batch = watch.classify(watch.changed_files(snapshot, new), roots, state.config.ignore)
-                snapshot = new
+                    changed, snapshot = watch.changed_files(snapshot, new), new
+                batch = watch.classify(changed, roots, state.config.ignore)
                 if not batch:
                     continue
                 state.idle.clear()  # from now on, requests wait for the build

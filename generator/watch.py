@@ -138,25 +138,30 @@ def _stamp(path: Path) -> Stamp | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def restamp(snapshot: Snapshot, paths: Iterable[Path], roots: Roots) -> Snapshot | None:
-    """`snapshot` with the stamps of `paths` taken again (a file that is gone is dropped), for
-    the paths the kernel reported; None when one of them is a folder or lies outside the watched
-    ones: files that came with a new or moved folder may not have been reported, and only a
-    full scan finds them."""
-    new = dict(snapshot)
+def restamp(snapshot: Snapshot, paths: Iterable[Path], roots: Roots) -> list[Path] | None:
+    """Take the stamps of `paths`, the files the kernel reported, again into `snapshot` (a file
+    that is gone is dropped) and return those that changed, sorted: the work of a save, whatever
+    the size of the archive. None, with `snapshot` untouched, when one of them is a folder or
+    lies outside the watched ones: files that came with a new or moved folder may not have been
+    reported, and only a full scan finds them."""
     watched = [*roots.folders, *roots.files]
+    wanted = []
     for path in paths:
         root = next((root for root in watched if path == root or path.is_relative_to(root)), None)
         if root is None or path.is_dir():
             return None
-        if any(is_junk(part) for part in path.relative_to(root).parts) or is_junk(path.name):
-            continue
+        if not (any(is_junk(part) for part in path.relative_to(root).parts) or is_junk(path.name)):
+            wanted.append(path)
+    changed = []
+    for path in sorted(wanted):
         stamp = _stamp(path) if path.is_file() else None
-        if stamp is None:
-            new.pop(path, None)
-        else:
-            new[path] = stamp
-    return new
+        if snapshot.get(path) != stamp:
+            changed.append(path)
+            if stamp is None:
+                del snapshot[path]
+            else:
+                snapshot[path] = stamp
+    return changed
 
 
 def changed_files(old: Snapshot, new: Snapshot) -> list[Path]:

@@ -192,11 +192,17 @@ def test_restamping_the_reported_files_gives_the_snapshot_a_full_scan_gives(tmp_
     (site / "content/en/.c.md.swp").write_text("editor junk")
     (site / "config.yaml").write_text("title: changed")
     reported = [site / "content/en" / name for name in ("a.md", "b.md", "c.md", ".c.md.swp")] + [site / "config.yaml"]
-    assert watch.restamp(before, reported, roots) == watch.scan(roots)
+    changed = watch.restamp(before, reported, roots)
+    assert before == watch.scan(roots)
+    assert changed == sorted([site / "config.yaml", *(site / "content/en" / name for name in ("a.md", "b.md", "c.md"))])
+    assert watch.restamp(before, reported, roots) == []
     # A new folder may hold files nobody reported; a file outside the watched folders is no hint.
     (site / "content/ru").mkdir()
+    (site / "content/ru/d.md").write_text("d")
+    kept = dict(before)
     assert watch.restamp(before, [site / "content/ru"], roots) is None
-    assert watch.restamp(before, [site / "output/index.html"], roots) is None
+    assert watch.restamp(before, [site / "content/en/a.md", site / "output/index.html"], roots) is None
+    assert before == kept
 
 
 def test_snapshot_sees_a_save_by_rename_with_same_size_and_time(tmp_path: Path) -> None:
