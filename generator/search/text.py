@@ -14,6 +14,7 @@ tests/test_search_analysis.py runs both on the same words.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -79,15 +80,15 @@ def fold(text: str, lang: str) -> str:
 def words(text: str, lang: str) -> list[str]:
     """The folded words of `text`, in order: letters and digits, apostrophes only inside."""
     found = _WORD.findall(fold(text, lang))
-    if lang == "en":
-        return found
-    out = []
-    for word in found:
-        word = word.replace("'", "")
-        if lang == "be" and "i" in word and _CYRILLIC.search(word):
-            word = word.replace("i", "і")
-        out.append(word)
-    return out
+    return found if lang == "en" else [_spelling(word, lang) for word in found]
+
+
+def _spelling(word: str, lang: str) -> str:
+    """One word `_WORD` found in folded text, as the index spells it (not for English)."""
+    word = word.replace("'", "")
+    if lang == "be" and "i" in word and _CYRILLIC.search(word):
+        word = word.replace("i", "і")
+    return word
 
 
 def belarusian_stem(word: str) -> str:
@@ -156,9 +157,13 @@ def terms(text: str, lang: str) -> list[str]:
 def term_counts(text: str, lang: str) -> tuple[dict[str, int], int]:
     """How often each index term of `text` occurs, and how many terms it has: what
     `collections.Counter(terms(text, lang))` and its total give."""
-    # Counted in C: an article's words go through the memo's lookup and Counter, no Python
-    # code runs per word but for a word the language has not met before.
-    counts = Counter(map(_term_memo(lang).__getitem__, _WORD.findall(fold(text, lang))))
+    # Counted in C: no Python code runs per word but for a word the language has not met before.
+    # A token between spaces that is all letters and digits is one word as `_WORD` finds it
+    # (most are): only the others go through the regular expression, which costs more.
+    tokens = fold(text, lang).split()
+    others = " ".join(itertools.filterfalse(str.isalnum, tokens))
+    found = itertools.chain(filter(str.isalnum, tokens), _WORD.findall(others))
+    counts = Counter(map(_term_memo(lang).__getitem__, found))
     counts.pop(None, None)
     return counts, sum(counts.values())
 
@@ -173,11 +178,7 @@ class _TermMemo(dict[str, str | None]):
         self.stem = _stem_function(lang)
 
     def __missing__(self, found: str) -> str | None:
-        word = found
-        if self.lang != "en":  # what `words` does to each word
-            word = word.replace("'", "")
-            if self.lang == "be" and "i" in word and _CYRILLIC.search(word):
-                word = word.replace("i", "і")
+        word = found if self.lang == "en" else _spelling(found, self.lang)
         term = None
         if 1 < len(word) <= MAX_WORD and word not in self.stop:
             term = word if word.isdigit() else self.stem(word)
