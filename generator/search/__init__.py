@@ -209,6 +209,11 @@ class _Doc:
     #: [title, link from the search page, date as the site writes it, ISO date].
     shown: tuple[str, str, str, str]
 
+    def __reduce__(self) -> tuple[type[_Doc], tuple[int, str, tuple[str, str, str, str]]]:
+        # Pickled as its fields: a slotted dataclass's default way loads ten times slower, and
+        # every build loads the last one's articles.
+        return _Doc, (self.id, self.key, self.shown)
+
 
 class _LanguageIndex:
     """The index of one language: its state from the last build, and how to bring it up to date."""
@@ -409,7 +414,8 @@ class _LanguageIndex:
             if self.progress is not None and analysed:
                 self.progress(f"search {self.lang}", made, len(order))
         numbers = sorted(runs)
-        for item in ordered_imap(lambda number: self._join_shard(number, runs[number], fresh), numbers, slice_size=8):
+        for item in ordered_imap(lambda number: self._join_shard(number, runs[number], fresh), numbers, slice_size=8,
+                                 work=len(order)):
             self._keep_file(item, files)
         runs.clear()
         self._keep_file(self._store(fresh, "meta.js", self._meta()), files)
