@@ -15,9 +15,10 @@ source text, and the index files live there too. A build compares every article'
 hash, displayed fields) with the last build's; only the shards holding terms of the changed
 articles are read, and in them only the posting lists of the terms whose weight changed (or
 that came or went) are decoded, patched and encoded again. A big change, a first
-build, or a damaged cache rebuilds the language's index in one pass in id order, which keeps
-only the posting lists in memory, packed. Either way a shard's bytes depend only on the site:
-an incremental build gives the files of a clean one.
+build, or a damaged cache rebuilds the language's index in one pass on all cores: each worker
+analyses a slice of ids, writes its article shards and inverts its postings, and this process
+only hands the slices' blocks of postings on to be joined (`_LanguageIndex._rebuild`). Either
+way a shard's bytes depend only on the site: an incremental build gives the files of a clean one.
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ def analyse(page: Page, body: RenderedBody | None) -> Analysis:
     """An article's terms with their weights, and its excerpt text."""
     text = plain_text(body.html) if body is not None else ""
     lang = page.lang
-    head = dict.fromkeys(terms(" ".join((page.title, *page.tags)), lang))  # in order: pairs are made in order
+    # A dict, not a set: the order of the pairs must not hang on how strings hash in this process.
+    head = dict.fromkeys(terms(" ".join((page.title, *page.tags)), lang))
     counts, total = term_counts(f"{page.summary} {text}", lang)
     norm = _K1 * (1 - _B + _B * total / _AVERAGE_WORDS)
     # BM25's term-frequency part, scaled to 1.._BODY_MAX; most terms share a few frequencies.
@@ -401,18 +403,19 @@ class _LanguageIndex:
         self.analysis_files.clear()
         files: dict[str, str] = {}
         order = sorted(self.docs, key=lambda s: self.docs[s].id)
-        slices = [list(group) for _, group in itertools.groupby(order, lambda s: self.docs[s].id >> (32 - _SLICE_BITS))]
+        slices = [list(group) for _, group in
+                  itertools.groupby(order, lambda s: self.docs[s].id >> (32 - _SLICE_BITS))]
         runs: dict[int, list[bytes]] = defaultdict(list)
-        made = 0
-        for analysed, stored, blocks in ordered_imap(lambda part: self._index_slice(part, fresh), slices,
-                                                     slice_size=1, work=len(order)):
+        done = 0
+        results = ordered_imap(lambda part: self._index_slice(part, fresh), slices, slice_size=1, work=len(order))
+        for part, (stored, blocks) in zip(slices, results, strict=True):
             for item in stored:
                 self._keep_file(item, files)
             for number, block in blocks.items():
                 runs[number].append(block)
-            made += analysed
-            if self.progress is not None and analysed:
-                self.progress(f"search {self.lang}", made, len(order))
+            done += len(part)
+            if self.progress is not None:
+                self.progress(f"search {self.lang}", done, len(order))
         numbers = sorted(runs)
         for item in ordered_imap(lambda number: self._join_shard(number, runs[number], fresh), numbers, slice_size=8,
                                  work=len(order)):
@@ -429,22 +432,21 @@ class _LanguageIndex:
         shutil.rmtree(old, ignore_errors=True)
         return files
 
-    def _index_slice(self, sources: list[str], root: Path) -> tuple[int, list[_Stored], dict[int, bytes]]:
-        """One slice of articles in id order, in a worker: how many it analysed (the others' analyses
-        were cached), its article shards, and its postings as one block of runs per term shard.
+    def _index_slice(self, sources: list[str], root: Path) -> tuple[list[_Stored], dict[int, bytes]]:
+        """One slice of articles in id order, in a worker: its article shards, and its postings as
+        one block of runs per term shard. Analyses it had to make are saved in the cache.
 
         A run is a line `term, first posting as id << 5 | weight, last id, the postings after the
         first` (see `codec.encode_codes`): `_join_shard` joins a term's runs in slice order.
         """
         pages, bodies = self.site.pages, self.bodies
         keep = self.folder is not None
-        made = 0
         stored: list[_Stored] = []
         codes: dict[str, list[int]] = defaultdict(list)
         shard, shard_docs = -1, {}
         for number, group in itertools.groupby(sources, lambda s: _analysis_file(self.docs[s].id)):
             table = self._load_analyses(number)
-            before = made
+            made = False
             for source in group:
                 doc = self.docs[source]
                 entry = table.get(source)
@@ -452,7 +454,7 @@ class _LanguageIndex:
                     pairs, text = _unpack(entry[1])
                 else:
                     pairs, text = analysis = analyse(pages[source], bodies.get(source))
-                    made += 1
+                    made = True
                     if keep:  # packed here too: compressing is a good part of an analysis's cost
                         table[source] = (doc.key, _pack(analysis))
                 if self._doc_shard(doc.id) != shard:
@@ -463,7 +465,7 @@ class _LanguageIndex:
                 base = doc.id << 5
                 for term, weight in pairs:
                     codes[term].append(base | weight)
-            if keep and made > before:
+            if keep and made:
                 save_blob(self._analyses_path(number), self.fingerprint,
                           {"docs": {s: e for s, e in table.items() if s in self.docs}})
         if shard_docs:
@@ -476,7 +478,7 @@ class _LanguageIndex:
                 number = shard_of[term] = term_shard(term, shards)
             lines[number].append(f"{term}\t{posted[0]}\t{posted[-1] >> 5}\t{codec.encode_codes(posted, 1)}")
         # Bytes: a block would be two bytes a character as a str with Cyrillic terms in it.
-        return made, stored, {number: "\n".join(block).encode() for number, block in lines.items()}
+        return stored, {number: "\n".join(block).encode() for number, block in lines.items()}
 
     def _join_shard(self, number: int, blocks: list[bytes], root: Path) -> _Stored:
         """Term shard `number` from its blocks, one a slice in id order (see `_index_slice`)."""
@@ -496,7 +498,8 @@ class _LanguageIndex:
         return self._store(root, f"t/{number}.js", codec.script("t", number, data))
 
     def _store(self, root: Path, rel: str, data: bytes) -> _Stored:
-        """Write an index file under `root` (keep its bytes, in memory), from any process."""
+        """Write an index file under `root`, from any process; its bytes come back when the index
+        is kept in memory."""
         if self.memory is not None:
             return rel, hashlib.sha256(data).hexdigest(), data
         files: dict[str, str] = {}
