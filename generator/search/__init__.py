@@ -23,12 +23,14 @@ way a shard's bytes depend only on the site: an incremental build gives the file
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import itertools
 import os
 import re
 import shutil
+import tempfile
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -405,22 +407,25 @@ class _LanguageIndex:
         order = sorted(self.docs, key=lambda s: self.docs[s].id)
         slices = [list(group) for _, group in
                   itertools.groupby(order, lambda s: self.docs[s].id >> (32 - _SLICE_BITS))]
-        runs: dict[int, list[bytes]] = defaultdict(list)
-        done = 0
-        results = ordered_imap(lambda part: self._index_slice(part, fresh), slices, slice_size=1, work=len(order))
-        for part, (stored, blocks) in zip(slices, results, strict=True):
-            for item in stored:
+        # The slices' postings wait on disk for the second pass: held here, they would be memory
+        # this process keeps (and every process it forks later) for the rest of the build.
+        with self._spill(fresh) as spill:
+            runs: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+            done = 0
+            results = ordered_imap(lambda part: self._index_slice(part, fresh, spill), slices, slice_size=1,
+                                   work=len(order))
+            for part, (stored, blocks) in zip(slices, results, strict=True):
+                for item in stored:
+                    self._keep_file(item, files)
+                for number, block in blocks.items():
+                    runs[number].append(block)
+                done += len(part)
+                if self.progress is not None:
+                    self.progress(f"search {self.lang}", done, len(order))
+            numbers = sorted(runs)
+            for item in ordered_imap(lambda number: self._join_shard(number, runs[number], fresh), numbers,
+                                     slice_size=8, work=len(order)):
                 self._keep_file(item, files)
-            for number, block in blocks.items():
-                runs[number].append(block)
-            done += len(part)
-            if self.progress is not None:
-                self.progress(f"search {self.lang}", done, len(order))
-        numbers = sorted(runs)
-        for item in ordered_imap(lambda number: self._join_shard(number, runs[number], fresh), numbers, slice_size=8,
-                                 work=len(order)):
-            self._keep_file(item, files)
-        runs.clear()
         self._keep_file(self._store(fresh, "meta.js", self._meta()), files)
         if self.memory is not None:
             return files
@@ -432,9 +437,26 @@ class _LanguageIndex:
         shutil.rmtree(old, ignore_errors=True)
         return files
 
-    def _index_slice(self, sources: list[str], root: Path) -> tuple[list[_Stored], dict[int, bytes]]:
+    @contextlib.contextmanager
+    def _spill(self, fresh: Path) -> Iterator[str]:
+        """A folder for the blocks of postings of a one-pass build, removed after it (in the fresh
+        mirror folder, which the next one-pass build clears even if this one is killed)."""
+        if self.memory is not None:
+            with tempfile.TemporaryDirectory(prefix="vestka-search-") as folder:
+                yield folder
+            return
+        folder = fresh / "runs"
+        folder.mkdir(parents=True)
+        try:
+            yield str(folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _index_slice(self, sources: list[str], root: Path,
+                     spill: str) -> tuple[list[_Stored], dict[int, tuple[str, int, int]]]:
         """One slice of articles in id order, in a worker: its article shards, and its postings as
-        one block of runs per term shard. Analyses it had to make are saved in the cache.
+        one block of runs per term shard, written into a file in `spill` (the blocks' file, offset
+        and size come back). Analyses it had to make are saved in the cache.
 
         A run is a line `term, first posting as id << 5 | weight, last id, the postings after the
         first` (see `codec.encode_codes`): `_join_shard` joins a term's runs in slice order.
@@ -477,14 +499,25 @@ class _LanguageIndex:
             if number is None:  # a worker meets most terms in each of its slices
                 number = shard_of[term] = term_shard(term, shards)
             lines[number].append(f"{term}\t{posted[0]}\t{posted[-1] >> 5}\t{codec.encode_codes(posted, 1)}")
-        # Bytes: a block would be two bytes a character as a str with Cyrillic terms in it.
-        return stored, {number: "\n".join(block).encode() for number, block in lines.items()}
+        path = os.path.join(spill, f"{self.docs[sources[0]].id >> (32 - _SLICE_BITS)}")
+        places: dict[int, tuple[str, int, int]] = {}
+        with open(path, "wb") as handle:
+            for number, block in lines.items():
+                data = "\n".join(block).encode()
+                places[number] = (path, handle.tell(), len(data))
+                handle.write(data)
+        return stored, places
 
-    def _join_shard(self, number: int, blocks: list[bytes], root: Path) -> _Stored:
+    def _join_shard(self, number: int, blocks: list[tuple[str, int, int]], root: Path) -> _Stored:
         """Term shard `number` from its blocks, one a slice in id order (see `_index_slice`)."""
         joined: dict[str, list[str]] = {}
         last: dict[str, int] = {}
-        for block in blocks:
+        for path, offset, size in blocks:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                block = os.pread(fd, size, offset)
+            finally:
+                os.close(fd)
             for line in block.decode().split("\n"):
                 term, first, end, rest = line.split("\t")
                 code = int(first)
