@@ -66,11 +66,13 @@ def workers_available() -> int:
 
 
 def ordered_imap(task: Callable[[T], R], items: Sequence[T], workers: int | None = None,
-                 slice_size: int = 64) -> Iterator[R]:
+                 slice_size: int = 64, work: int | None = None) -> Iterator[R]:
     """`task(item)` for each item, spread over forked worker processes when it pays, yielded in
-    order as they come, so the results need not all fit in memory."""
+    order as they come, so the results need not all fit in memory. `work`: how many items'
+    worth of work `items` stand for, when each item is a batch (default: their number)."""
     workers = workers or workers_available()
-    if workers < 2 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    work = len(items) if work is None else work
+    if workers < 2 or len(items) < 2 or work < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         for item in items:
             yield task(item)
         return

@@ -8,6 +8,7 @@ ways and the term lists must be equal, so a query finds what the index holds.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,6 +89,15 @@ def test_folding_and_inflections() -> None:
     assert terms("repression repressions", "en") == ["repress"] * 2
     assert terms("а́ктыў", "be") == terms("актыў", "be")  # stress marks of textbooks and dictionaries
     assert terms("і ў на", "be") == terms("the of", "en") == terms("и в на", "ru") == []
+
+
+@pytest.mark.parametrize("lang", ["be", "ru", "en", "pl"])
+def test_an_articles_term_counts_are_those_of_its_terms(lang: str) -> None:
+    text = (EDGE.get(lang, "") + " snake_case_word ''double'' o'neil' 'quoted' a–b x\u00a0y\u2028z \t\n"
+            " Мiнск, (Мiнск) 42; 4_2 " + "x" * 41 + " end.")
+    counts, total = analysis.term_counts(text, lang)
+    expected = Counter(terms(text, lang))
+    assert counts == expected and total == expected.total() and len(expected) > 5
 
 
 def test_the_belarusian_stemmer_keeps_short_stems_and_stems_with_a_vowel() -> None:

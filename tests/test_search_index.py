@@ -172,3 +172,49 @@ def test_a_new_date_format_reaches_every_result_while_unchanged_articles_keep_th
     clean = dataclasses.replace(config, output_override=tmp_path / "clean")
     build(clean, Options(use_cache=False))
     assert index_tree(config.output_dir) == index_tree(tmp_path / "clean")
+
+
+def test_an_index_made_on_all_cores_holds_every_posting_in_id_order_and_takes_edits(
+        make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from generator import parallel, search
+
+    count = parallel.MIN_PARALLEL_ITEMS + 30  # enough for the workers: one slice of ids each at a time
+    assert parallel.workers_available() >= 2, "needs two cores"
+    files = {"config.yaml": CONFIG}
+    for i in range(count):
+        files[f"content/en/2020/s{i}.md"] = article(
+            f"Story {i}", f"2020-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00+03:00",
+            f"Court hearing {i % 7} about prisoners{i % 13} and word{i}. " + "Letters from prison. " * (i % 4))
+    site = make_site(files)
+    config = load_config(site)
+    # What one process gives, with each analysis it made: the postings a naive inversion expects.
+    made: dict[str, search.Analysis] = {}
+    analyse_one = search.analyse
+    monkeypatch.setattr(search, "analyse", lambda page, body: made.setdefault(page.source, analyse_one(page, body)))
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 10**9)
+    build(dataclasses.replace(config, output_override=tmp_path / "serial"), Options(use_cache=False))
+    monkeypatch.undo()
+    ids = doc_ids(made)
+    expected: dict[str, list[tuple[int, int]]] = {}
+    for source, (pairs, _) in made.items():
+        for term, weight in pairs:
+            expected.setdefault(term, []).append((ids[source], weight))
+    serial = index_tree(tmp_path / "serial")
+    found = {term: codec.decode_postings(text) for rel, data in serial.items() if "/t/" in rel
+             for term, text in codec.read_script(data).items()}
+    assert len(made) == count and found == {term: sorted(postings) for term, postings in expected.items()}
+    excerpts = {key: doc[4] for rel, data in serial.items() if "/d/" in rel
+                for key, doc in codec.read_script(data).items()}
+    assert excerpts == {format(ids[source], "x"): text for source, (_, text) in made.items()}
+    # Forked, with the cache and without: the same bytes.
+    build(config, Options())
+    assert how(config, "en") == "rebuilt" and index_tree(config.output_dir) == serial
+    build(dataclasses.replace(config, output_override=tmp_path / "memory"), Options(use_cache=False))
+    assert index_tree(tmp_path / "memory") == serial
+    # An edit to the index made by the workers gives the files of a clean build.
+    (site / "content/en/2020/s5.md").write_text(article("Story 5", "2020-06-06T10:00:00+03:00", "Appeal lost."),
+                                               encoding="utf-8")
+    build(config, Options())
+    assert how(config, "en") == "patched"
+    build(dataclasses.replace(config, output_override=tmp_path / "clean"), Options(use_cache=False))
+    assert index_tree(config.output_dir) == index_tree(tmp_path / "clean") != serial

@@ -15,20 +15,22 @@ source text, and the index files live there too. A build compares every article'
 hash, displayed fields) with the last build's; only the shards holding terms of the changed
 articles are read, and in them only the posting lists of the terms whose weight changed (or
 that came or went) are decoded, patched and encoded again. A big change, a first
-build, or a damaged cache rebuilds the language's index in one pass in id order, which keeps
-only the posting lists in memory, packed. Either way a shard's bytes depend only on the site:
-an incremental build gives the files of a clean one.
+build, or a damaged cache rebuilds the language's index in one pass on all cores: each worker
+analyses a slice of ids, writes its article shards and inverts its postings, and this process
+only hands the slices' blocks of postings on to be joined (`_LanguageIndex._rebuild`). Either
+way a shard's bytes depend only on the site: an incremental build gives the files of a clean one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import itertools
 import os
 import re
 import shutil
-import struct
+import tempfile
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -71,15 +73,19 @@ _FORMAT = 1
 _PROBE_DATE = datetime(2001, 2, 3)
 #: Analyses made between two progress calls.
 _PROGRESS_STEP = 500
+#: A one-pass build hands each worker the articles whose ids share their top _SLICE_BITS bits:
+#: a slice holds whole article shards (MIN_BITS bits or more) and whole analysis files.
+_SLICE_BITS = MIN_BITS
 
 _INLINE_TAGS = re.compile(r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|dfn|em|i|kbd|mark|q|s|samp|small|span|strong|sub|"
                           r"sup|time|u|var|wbr)\b[^>]*>", re.IGNORECASE)
 _SKIPPED = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
 
-#: (sorted (term, weight) pairs, excerpt text): what the index keeps of one article.
+#: ((term, weight) pairs, each term once, excerpt text): what the index keeps of one article.
 Analysis = tuple[tuple[tuple[str, int], ...], str]
+#: (path inside the index, SHA-256, bytes when the index is kept in memory): a file a worker made.
+_Stored = tuple[str, str, bytes | None]
 
 
 #: Called with (stage name, done, total) while the index is made; it may raise to stop the build.
@@ -128,26 +134,28 @@ def plain_text(body_html: str) -> str:
     """The words of an article body, as a reader sees them."""
     text = _SKIPPED.sub(" ", body_html)
     text = _TAG.sub(" ", _INLINE_TAGS.sub("", text))
-    return _SPACE.sub(" ", html.unescape(text)).strip()
+    return " ".join(html.unescape(text).split())  # the whitespace `\s` matches, in a third of the time
 
 
 def analyse(page: Page, body: RenderedBody | None) -> Analysis:
     """An article's terms with their weights, and its excerpt text."""
     text = plain_text(body.html) if body is not None else ""
     lang = page.lang
-    head = set(terms(" ".join((page.title, *page.tags)), lang))
+    # A dict, not a set: the order of the pairs must not hang on how strings hash in this process.
+    head = dict.fromkeys(terms(" ".join((page.title, *page.tags)), lang))
     counts, total = term_counts(f"{page.summary} {text}", lang)
     norm = _K1 * (1 - _B + _B * total / _AVERAGE_WORDS)
     # BM25's term-frequency part, scaled to 1.._BODY_MAX; most terms share a few frequencies.
     body_weight = {tf: max(1, round(_BODY_MAX * tf / (tf + norm))) for tf in set(counts.values())}
-    body_weight[0] = 0
     # At most TITLE_WEIGHT + _BODY_MAX = codec.MAX_WEIGHT: no weight needs clamping.
-    weights = {term: body_weight[counts.get(term, 0)] + (TITLE_WEIGHT if term in head else 0)
-               for term in head | counts.keys()}
+    weights = {term: body_weight[n] for term, n in counts.items()}
+    for term in head:
+        weights[term] = weights.get(term, 0) + TITLE_WEIGHT
     if len(text) > EXCERPT_CHARS:
         cut = text.rfind(" ", 0, EXCERPT_CHARS)
         text = text[:cut if cut > EXCERPT_CHARS // 2 else EXCERPT_CHARS]
-    return tuple(sorted(weights.items())), text
+    # Not sorted: nothing needs the order, and sorting was a tenth of an analysis.
+    return tuple(weights.items()), text
 
 
 def shard_bits(articles: int) -> int:
@@ -205,6 +213,11 @@ class _Doc:
     #: [title, link from the search page, date as the site writes it, ISO date].
     shown: tuple[str, str, str, str]
 
+    def __reduce__(self) -> tuple[type[_Doc], tuple[int, str, tuple[str, str, str, str]]]:
+        # Pickled as its fields: a slotted dataclass's default way loads ten times slower, and
+        # every build loads the last one's articles.
+        return _Doc, (self.id, self.key, self.shown)
+
 
 class _LanguageIndex:
     """The index of one language: its state from the last build, and how to bring it up to date."""
@@ -246,6 +259,8 @@ class _LanguageIndex:
         self.bits = shard_bits(len(self.docs))
         self.params = (_FORMAT, self.bits, EXCERPT_CHARS, ANALYZER_VERSION)
         self.analysis_files: dict[int, dict[str, tuple[str, bytes]]] = {}
+        #: Term shard of each term met (by `_index_slice`, in each worker).
+        self.term_shards: dict[str, int] = {}
         self.dirty_analysis: set[int] = set()
 
     def _doc_shard(self, doc: int) -> int:
@@ -305,12 +320,19 @@ class _LanguageIndex:
 
     def _analysis_table(self, number: int) -> dict[str, tuple[str, bytes]]:
         table = self.analysis_files.get(number)
-        if table is None and self.folder is None:
-            table = self.analysis_files[number] = {}
-        elif table is None:
-            found, _ = load_blob(self.folder / f"terms-{self.lang}-{number:02d}.bin", self.fingerprint)
-            table = self.analysis_files[number] = found["docs"] if found else {}
+        if table is None:
+            table = self.analysis_files[number] = self._load_analyses(number)
         return table
+
+    def _analyses_path(self, number: int) -> Path:
+        return (self.folder or Path()) / f"terms-{self.lang}-{number:02d}.bin"
+
+    def _load_analyses(self, number: int) -> dict[str, tuple[str, bytes]]:
+        """One cache file of analyses: {source: (text key, packed analysis)}."""
+        if self.folder is None:
+            return {}
+        found, _ = load_blob(self._analyses_path(number), self.fingerprint)
+        return found["docs"] if found else {}
 
     def cached_analysis(self, source: str, doc: _Doc) -> Analysis | None:
         entry = self._analysis_table(_analysis_file(doc.id)).get(source)
@@ -334,7 +356,7 @@ class _LanguageIndex:
             return
         for number in sorted(self.dirty_analysis) if only is None else [only]:
             table = {s: e for s, e in self.analysis_files[number].items() if s in self.docs}
-            save_blob(self.folder / f"terms-{self.lang}-{number:02d}.bin", self.fingerprint, {"docs": table})
+            save_blob(self._analyses_path(number), self.fingerprint, {"docs": table})
             self.dirty_analysis.discard(number)
 
     def _analyse_all(self, sources: list[str]) -> Iterator[Analysis]:
@@ -368,45 +390,43 @@ class _LanguageIndex:
     # --- a whole language in one pass --------------------------------------------------------
 
     def _rebuild(self) -> dict[str, str]:
-        """Every index file of the language, written into a fresh mirror folder."""
+        """Every index file of the language, written into a fresh mirror folder.
+
+        Two passes on all cores, so that this process does next to nothing per posting: each
+        slice of articles (consecutive ids) is analysed, its article shards made and its postings
+        inverted by one worker (`_index_slice`); then each term shard joins the runs its terms
+        have in the slices, in id order (`_join_shard`).
+        """
         fresh = self.mirror.with_name(f"{self.lang}.new")
-        write = self._writer(fresh)
         if self.memory is None:
             shutil.rmtree(fresh, ignore_errors=True)
+        # The workers read the analyses the cache holds: an edit's (`_patch`, given up) first.
+        self._save_analyses()
+        self.analysis_files.clear()
         files: dict[str, str] = {}
         order = sorted(self.docs, key=lambda s: self.docs[s].id)
-        next_of = dict(itertools.pairwise(order))
-        postings: dict[str, bytearray] = defaultdict(bytearray)
-        pack = struct.Struct("<IB").pack
-        shard_docs: dict[str, list[Any]] = {}
-        shard = -1
-        for source, analysis in zip(order, self._analyse_all(order), strict=True):
-            doc = self.docs[source]
-            if self._doc_shard(doc.id) != shard:
-                if shard_docs:
-                    write(f"d/{shard}.js", codec.script("d", shard, shard_docs), files)
-                shard, shard_docs = self._doc_shard(doc.id), {}
-            shard_docs[_id_text(doc.id)] = [*doc.shown, analysis[1]]
-            for term, weight in analysis[0]:
-                postings[term] += pack(doc.id, weight)
-            if source is not order[-1] and _analysis_file(self.docs[next_of[source]].id) != _analysis_file(doc.id):
-                self._release_analyses(_analysis_file(doc.id))
-        if shard_docs:
-            write(f"d/{shard}.js", codec.script("d", shard, shard_docs), files)
-        by_shard: dict[int, list[str]] = defaultdict(list)
-        for term in postings:
-            by_shard[term_shard(term, 1 << self.bits)].append(term)
-        unpack = struct.Struct("<IB").iter_unpack
-
-        def encode(number: int) -> bytes:
-            return codec.script("t", number, {term: codec.encode_postings(list(unpack(postings[term])))
-                                              for term in by_shard[number]})
-        # Encoding is most of the cost left once the analyses are made: on all cores too.
-        numbers = sorted(by_shard)
-        for number, data in zip(numbers, ordered_imap(encode, numbers, slice_size=8), strict=True):
-            write(f"t/{number}.js", data, files)
-        postings.clear()
-        write("meta.js", self._meta(), files)
+        slices = [list(group) for _, group in
+                  itertools.groupby(order, lambda s: self.docs[s].id >> (32 - _SLICE_BITS))]
+        # The slices' postings wait on disk for the second pass: held here, they would be memory
+        # this process keeps (and every process it forks later) for the rest of the build.
+        with self._spill(fresh) as spill:
+            runs: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+            done = 0
+            results = ordered_imap(lambda part: self._index_slice(part, fresh, spill), slices, slice_size=1,
+                                   work=len(order))
+            for part, (stored, blocks) in zip(slices, results, strict=True):
+                for item in stored:
+                    self._keep_file(item, files)
+                for number, block in blocks.items():
+                    runs[number].append(block)
+                done += len(part)
+                if self.progress is not None:
+                    self.progress(f"search {self.lang}", done, len(order))
+            numbers = sorted(runs)
+            for item in ordered_imap(lambda number: self._join_shard(number, runs[number], fresh), numbers,
+                                     slice_size=8, work=len(order)):
+                self._keep_file(item, files)
+        self._keep_file(self._store(fresh, "meta.js", self._meta()), files)
         if self.memory is not None:
             return files
         old = self.mirror.with_name(f"{self.lang}.old")
@@ -417,15 +437,113 @@ class _LanguageIndex:
         shutil.rmtree(old, ignore_errors=True)
         return files
 
-    def _writer(self, root: Path) -> Callable[[str, bytes, dict[str, str]], None]:
-        if self.memory is None:
-            return lambda rel, data, files: _write(root, rel, data, files)
-        memory = self.memory
+    @contextlib.contextmanager
+    def _spill(self, fresh: Path) -> Iterator[str]:
+        """A folder for the blocks of postings of a one-pass build, removed after it (in the fresh
+        mirror folder, which the next one-pass build clears even if this one is killed)."""
+        if self.memory is not None:
+            with tempfile.TemporaryDirectory(prefix="vestka-search-") as folder:
+                yield folder
+            return
+        folder = fresh / "runs"
+        folder.mkdir(parents=True)
+        try:
+            yield str(folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
-        def keep(rel: str, data: bytes, files: dict[str, str]) -> None:
-            memory[rel] = data
-            files[rel] = hashlib.sha256(data).hexdigest()
-        return keep
+    def _index_slice(self, sources: list[str], root: Path,
+                     spill: str) -> tuple[list[_Stored], dict[int, tuple[str, int, int]]]:
+        """One slice of articles in id order, in a worker: its article shards, and its postings as
+        one block of runs per term shard, written into a file in `spill` (the blocks' file, offset
+        and size come back). Analyses it had to make are saved in the cache.
+
+        A run is a line `term, first posting as id << 5 | weight, last id, the postings after the
+        first` (see `codec.encode_codes`): `_join_shard` joins a term's runs in slice order.
+        """
+        pages, bodies = self.site.pages, self.bodies
+        keep = self.folder is not None
+        stored: list[_Stored] = []
+        codes: dict[str, list[int]] = defaultdict(list)
+        shard, shard_docs = -1, {}
+        for number, group in itertools.groupby(sources, lambda s: _analysis_file(self.docs[s].id)):
+            table = self._load_analyses(number)
+            made = False
+            for source in group:
+                doc = self.docs[source]
+                entry = table.get(source)
+                if entry is not None and entry[0] == doc.key:
+                    pairs, text = _unpack(entry[1])
+                else:
+                    pairs, text = analysis = analyse(pages[source], bodies.get(source))
+                    made = True
+                    if keep:  # packed here too: compressing is a good part of an analysis's cost
+                        table[source] = (doc.key, _pack(analysis))
+                if self._doc_shard(doc.id) != shard:
+                    if shard_docs:
+                        stored.append(self._store(root, f"d/{shard}.js", codec.script("d", shard, shard_docs)))
+                    shard, shard_docs = self._doc_shard(doc.id), {}
+                shard_docs[_id_text(doc.id)] = [*doc.shown, text]
+                base = doc.id << 5
+                for term, weight in pairs:
+                    codes[term].append(base | weight)
+            if keep and made:
+                save_blob(self._analyses_path(number), self.fingerprint,
+                          {"docs": {s: e for s, e in table.items() if s in self.docs}})
+        if shard_docs:
+            stored.append(self._store(root, f"d/{shard}.js", codec.script("d", shard, shard_docs)))
+        lines: dict[int, list[str]] = defaultdict(list)
+        shards, shard_of = 1 << self.bits, self.term_shards
+        for term, posted in codes.items():
+            number = shard_of.get(term)
+            if number is None:  # a worker meets most terms in each of its slices
+                number = shard_of[term] = term_shard(term, shards)
+            lines[number].append(f"{term}\t{posted[0]}\t{posted[-1] >> 5}\t{codec.encode_codes(posted, 1)}")
+        path = os.path.join(spill, f"{self.docs[sources[0]].id >> (32 - _SLICE_BITS)}")
+        places: dict[int, tuple[str, int, int]] = {}
+        with open(path, "wb") as handle:
+            for number, block in lines.items():
+                data = "\n".join(block).encode()
+                places[number] = (path, handle.tell(), len(data))
+                handle.write(data)
+        return stored, places
+
+    def _join_shard(self, number: int, blocks: list[tuple[str, int, int]], root: Path) -> _Stored:
+        """Term shard `number` from its blocks, one a slice in id order (see `_index_slice`)."""
+        joined: dict[str, list[str]] = {}
+        last: dict[str, int] = {}
+        for path, offset, size in blocks:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                block = os.pread(fd, size, offset)
+            finally:
+                os.close(fd)
+            for line in block.decode().split("\n"):
+                term, first, end, rest = line.split("\t")
+                code = int(first)
+                head = codec.posting((code >> 5) - last.get(term, 0), code & 31)
+                if term in joined:
+                    joined[term] += (head, rest)
+                else:
+                    joined[term] = [head, rest]
+                last[term] = int(end)
+        data = {term: "".join(parts) for term, parts in joined.items()}
+        return self._store(root, f"t/{number}.js", codec.script("t", number, data))
+
+    def _store(self, root: Path, rel: str, data: bytes) -> _Stored:
+        """Write an index file under `root`, from any process; its bytes come back when the index
+        is kept in memory."""
+        if self.memory is not None:
+            return rel, hashlib.sha256(data).hexdigest(), data
+        files: dict[str, str] = {}
+        _write(root, rel, data, files)
+        return rel, files[rel], None
+
+    def _keep_file(self, stored: _Stored, files: dict[str, str]) -> None:
+        rel, digest, data = stored
+        files[rel] = digest
+        if self.memory is not None and data is not None:
+            self.memory[rel] = data
 
     def _release_analyses(self, number: int) -> None:
         """Save (when changed) and forget one cache file of analyses."""
@@ -538,10 +656,17 @@ def _id_text(doc: int) -> str:
 
 
 def _pack(analysis: Analysis) -> bytes:
+    """An analysis as the cache keeps it: the weights as bytes, then text and terms on lines."""
     pairs, text = analysis
-    return zlib.compress("\n".join([text.replace("\n", " "), *(f"{t}\t{w}" for t, w in pairs)]).encode(), 1)
+    names, weights = zip(*pairs, strict=True) if pairs else ((), ())
+    lines = "\n".join([text.replace("\n", " "), *names]).encode()
+    return zlib.compress(b"%d\n%b%b" % (len(weights), bytes(weights), lines), 1)
 
 
 def _unpack(blob: bytes) -> Analysis:
-    text, *lines = zlib.decompress(blob).decode().split("\n")
-    return tuple((t, int(w)) for t, w in (line.split("\t") for line in lines)), text
+    data = zlib.decompress(blob)
+    size = data.index(b"\n")
+    count = int(data[:size])
+    weights = data[size + 1:size + 1 + count]
+    text, *names = data[size + 1 + count:].decode().split("\n")
+    return tuple(zip(names, weights, strict=True)), text

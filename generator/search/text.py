@@ -14,6 +14,7 @@ tests/test_search_analysis.py runs both on the same words.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -79,15 +80,15 @@ def fold(text: str, lang: str) -> str:
 def words(text: str, lang: str) -> list[str]:
     """The folded words of `text`, in order: letters and digits, apostrophes only inside."""
     found = _WORD.findall(fold(text, lang))
-    if lang == "en":
-        return found
-    out = []
-    for word in found:
-        word = word.replace("'", "")
-        if lang == "be" and "i" in word and _CYRILLIC.search(word):
-            word = word.replace("i", "і")
-        out.append(word)
-    return out
+    return found if lang == "en" else [_spelling(word, lang) for word in found]
+
+
+def _spelling(word: str, lang: str) -> str:
+    """One word `_WORD` found in folded text, as the index spells it (not for English)."""
+    word = word.replace("'", "")
+    if lang == "be" and "i" in word and _CYRILLIC.search(word):
+        word = word.replace("i", "і")
+    return word
 
 
 def belarusian_stem(word: str) -> str:
@@ -149,23 +150,42 @@ def stem(word: str, lang: str) -> str:
 
 def terms(text: str, lang: str) -> list[str]:
     """The index terms of `text`, in order, stop words and one-letter words left out."""
-    stop = STOP_WORDS.get(lang, frozenset())
-    stem_word = _stem_function(lang)
-    return [word if word.isdigit() else stem_word(word) for word in words(text, lang)
-            if len(word) > 1 and len(word) <= MAX_WORD and word not in stop]
+    term_of = _term_memo(lang)
+    return [term for term in map(term_of.__getitem__, _WORD.findall(fold(text, lang))) if term is not None]
 
 
 def term_counts(text: str, lang: str) -> tuple[dict[str, int], int]:
     """How often each index term of `text` occurs, and how many terms it has: what
-    `collections.Counter(terms(text, lang))` and its total give, with each distinct word
-    stemmed once (an article says most of its words more than once)."""
-    stop = STOP_WORDS.get(lang, frozenset())
-    stem_word = _stem_function(lang)
-    counts: dict[str, int] = {}
-    total = 0
-    for word, n in Counter(words(text, lang)).items():
-        if len(word) > 1 and len(word) <= MAX_WORD and word not in stop:
-            term = word if word.isdigit() else stem_word(word)
-            counts[term] = counts.get(term, 0) + n
-            total += n
-    return counts, total
+    `collections.Counter(terms(text, lang))` and its total give."""
+    # Counted in C: no Python code runs per word but for a word the language has not met before.
+    # A token between spaces that is all letters and digits is one word as `_WORD` finds it
+    # (most are): only the others go through the regular expression, which costs more.
+    tokens = fold(text, lang).split()
+    others = " ".join(itertools.filterfalse(str.isalnum, tokens))
+    found = itertools.chain(filter(str.isalnum, tokens), _WORD.findall(others))
+    counts = Counter(map(_term_memo(lang).__getitem__, found))
+    counts.pop(None, None)
+    return counts, sum(counts.values())
+
+
+class _TermMemo(dict[str, str | None]):
+    """The index term of each word `_WORD` finds in folded text (None: no term), made on first use."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+        self.stop = STOP_WORDS.get(lang, frozenset())
+        self.stem = _stem_function(lang)
+
+    def __missing__(self, found: str) -> str | None:
+        word = found if self.lang == "en" else _spelling(found, self.lang)
+        term = None
+        if 1 < len(word) <= MAX_WORD and word not in self.stop:
+            term = word if word.isdigit() else self.stem(word)
+        self[found] = term
+        return term
+
+
+@cache
+def _term_memo(lang: str) -> _TermMemo:
+    return _TermMemo(lang)
