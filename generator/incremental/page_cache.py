@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from generator.cache_files import code_fingerprint, load_blob, save_blob
+from generator.cache_files import code_fingerprint, load_blob, load_blob_with_tail, save_blob, save_blob_with_tail
 from generator.config import Config
 from generator.errors import Problem
 from generator.model import Page, RenderedBody, SourceFile
@@ -74,10 +74,12 @@ class PageCache:
             if found is not None:
                 self.pages.update(found.get("pages", {}))
                 self.saved_ns[shard] = found.get("saved_ns", 0)
-            found, why = load_blob(self._path("bodies", shard), self.fingerprint)
+            # Body HTML stays in the file, read only for the pages made again (see RenderedBody).
+            found, tail, why = load_blob_with_tail(self._path("bodies", shard), self.fingerprint)
             self.rejected = self.rejected or why
-            if found is not None:
-                self.bodies.update(found.get("bodies", {}))
+            if found is not None and tail is not None:
+                self.bodies.update({key: RenderedBody(tail.piece(offset, length), summary, toc, links)
+                                    for key, (offset, length, summary, toc, links) in found["bodies"].items()})
         found, why = load_blob(self.folder / RELATED_NAME, self.fingerprint)
         self.rejected = self.rejected or why
         if found is not None:
@@ -138,12 +140,25 @@ class PageCache:
                 else:
                     dirty.add(shard)  # an entry no file uses any more: drop it from its shard
             for shard in sorted(dirty):
-                data: dict[str, Any] = {kind: shards.get(shard, {})}
                 if kind == "pages":
-                    data["saved_ns"] = now
-                save_blob(self._path(kind, shard), self.fingerprint, data)
+                    save_blob(self._path(kind, shard), self.fingerprint,
+                              {kind: shards.get(shard, {}), "saved_ns": now})
+                else:
+                    _save_bodies(self._path(kind, shard), self.fingerprint, shards.get(shard, {}))
         if self.related_changed:
             save_blob(self.folder / RELATED_NAME, self.fingerprint, {"related": self.related})
+
+
+def _save_bodies(path: Path, fingerprint: str, bodies: dict[str, RenderedBody]) -> None:
+    # The HTML goes into the file's tail, so that a build reads only the bodies it shows.
+    entries: dict[str, tuple[int, int, str, str, tuple[str, ...]]] = {}
+    html: list[bytes] = []
+    offset = 0
+    for key, body in bodies.items():
+        html.append(body.html_z)
+        entries[key] = (offset, len(html[-1]), body.summary_text, body.toc, body.internal_links)
+        offset += len(html[-1])
+    save_blob_with_tail(path, fingerprint, {"bodies": entries}, html)
 
 
 def _shard(key: str) -> int:
