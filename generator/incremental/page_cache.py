@@ -74,16 +74,19 @@ class PageCache:
             if found is not None:
                 self.pages.update(found.get("pages", {}))
                 self.saved_ns[shard] = found.get("saved_ns", 0)
-            # Body HTML stays in the file, read only for the pages made again (see RenderedBody).
-            found, tail, why = load_blob_with_tail(self._path("bodies", shard), self.fingerprint)
-            self.rejected = self.rejected or why
-            if found is not None and tail is not None:
-                self.bodies.update({key: RenderedBody(tail.piece(offset, length), summary, toc, links)
-                                    for key, (offset, length, summary, toc, links) in found["bodies"].items()})
+            self.rejected = self.rejected or self._load_bodies(shard)
         found, why = load_blob(self.folder / RELATED_NAME, self.fingerprint)
         self.rejected = self.rejected or why
         if found is not None:
             self.related = found.get("related", {})
+
+    def _load_bodies(self, shard: int) -> str:
+        # Body HTML stays in the file, read only for the pages made again (see RenderedBody).
+        found, tail, why = load_blob_with_tail(self._path("bodies", shard), self.fingerprint)
+        if found is not None and tail is not None:
+            self.bodies.update({key: RenderedBody(tail.piece(offset, length), summary, toc, links)
+                                for key, (offset, length, summary, toc, links) in found["bodies"].items()})
+        return why
 
     def _path(self, kind: str, shard: int) -> Path:
         assert self.folder is not None
@@ -124,32 +127,49 @@ class PageCache:
             self.related = memo
             self.related_changed = True
 
+    def save_bodies(self) -> None:
+        """Write the body shards that gained or lost entries, and from then on read their HTML
+        from the files written: called once every body is known (after reading), a cold build
+        does not keep the HTML of the whole archive in memory until its end."""
+        if self.folder is None:
+            return
+        shards: dict[int, dict[str, RenderedBody]] = {}
+        unused: dict[int, list[str]] = {}
+        for key, body in self.bodies.items():
+            if key in self.used_bodies:
+                shards.setdefault(_shard(key), {})[key] = body
+            else:  # an entry no file uses any more: drop it from its shard
+                unused.setdefault(_shard(key), []).append(key)
+        dirty, self.dirty_bodies = self.dirty_bodies | set(unused), set()
+        for shard in sorted(dirty):
+            kept = shards.pop(shard, {})
+            if not _save_bodies(self._path("bodies", shard), self.fingerprint, kept):
+                continue  # not written: its bodies stay in memory
+            del kept
+            for key in unused.get(shard, ()):
+                del self.bodies[key]
+            self._load_bodies(shard)
+
     def save(self) -> None:
         """Write the shards that gained or lost entries in this build, each atomically."""
         if self.folder is None:
             return
+        self.save_bodies()
+        shards: dict[int, dict[str, Any]] = {}
+        dirty = set(self.dirty_pages)
+        for key, value in self.pages.items():
+            if key in self.used_pages:
+                shards.setdefault(_shard(key), {})[key] = value
+            else:
+                dirty.add(_shard(key))  # an entry no file uses any more: drop it from its shard
         now = time.time_ns()
-        for kind, table, used, dirty in (("pages", self.pages, self.used_pages, self.dirty_pages),
-                                         ("bodies", self.bodies, self.used_bodies, self.dirty_bodies)):
-            shards: dict[int, dict[str, Any]] = {}
-            dirty = set(dirty)
-            for key, value in table.items():
-                shard = _shard(key)
-                if key in used:
-                    shards.setdefault(shard, {})[key] = value
-                else:
-                    dirty.add(shard)  # an entry no file uses any more: drop it from its shard
-            for shard in sorted(dirty):
-                if kind == "pages":
-                    save_blob(self._path(kind, shard), self.fingerprint,
-                              {kind: shards.get(shard, {}), "saved_ns": now})
-                else:
-                    _save_bodies(self._path(kind, shard), self.fingerprint, shards.get(shard, {}))
+        for shard in sorted(dirty):
+            save_blob(self._path("pages", shard), self.fingerprint, {"pages": shards.get(shard, {}), "saved_ns": now})
         if self.related_changed:
             save_blob(self.folder / RELATED_NAME, self.fingerprint, {"related": self.related})
 
 
-def _save_bodies(path: Path, fingerprint: str, bodies: dict[str, RenderedBody]) -> None:
+def _save_bodies(path: Path, fingerprint: str, bodies: dict[str, RenderedBody]) -> bool:
     # The HTML goes into the file's tail, so that a build reads only the bodies it shows.
     entries: dict[str, tuple[int, int, str, str, tuple[str, ...]]] = {}
     html: list[bytes] = []
@@ -158,7 +178,7 @@ def _save_bodies(path: Path, fingerprint: str, bodies: dict[str, RenderedBody]) 
         html.append(body.html_z)
         entries[key] = (offset, len(html[-1]), body.summary_text, body.toc, body.internal_links)
         offset += len(html[-1])
-    save_blob_with_tail(path, fingerprint, {"bodies": entries}, html)
+    return save_blob_with_tail(path, fingerprint, {"bodies": entries}, html)
 
 
 def _shard(key: str) -> int:
