@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import pickle
 from collections.abc import Callable
@@ -53,13 +54,22 @@ def load_blob(path: Path, fingerprint: str) -> tuple[dict[str, Any] | None, str]
     return data, ""
 
 
-def save_blob(path: Path, fingerprint: str, data: dict[str, Any]) -> bool:
+def save_blob(path: Path, fingerprint: str, data: dict[str, Any], *, distinct: bool = False) -> bool:
     """Write a cache file atomically, with a checksum of its payload; False when it cannot be.
 
     A cache that cannot be written (a full disk, a read-only site, a file named .vestka-cache)
-    only makes the next build slower: it never fails this one.
+    only makes the next build slower: it never fails this one. `distinct` says that `data`
+    holds no object twice (and none inside itself): it is then written without the table of
+    every object written so far, which for a big table takes more memory than the file.
     """
-    payload = pickle.dumps({**data, "fingerprint": fingerprint}, protocol=pickle.HIGHEST_PROTOCOL)
+    if distinct:
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.fast = True  # no memo: what a shared object would need
+        pickler.dump({**data, "fingerprint": fingerprint})
+        payload: bytes | memoryview = buffer.getbuffer()
+    else:
+        payload = pickle.dumps({**data, "fingerprint": fingerprint}, protocol=pickle.HIGHEST_PROTOCOL)
     return _write_atomically(path, [_MAGIC, hashlib.sha256(payload).hexdigest().encode("ascii"), payload])
 
 
@@ -154,7 +164,7 @@ def _check_tail_file(tail: Tail, fingerprint: str) -> tuple[dict[str, Any] | Non
     return data, ""
 
 
-def _write_atomically(path: Path, parts: list[bytes]) -> bool:
+def _write_atomically(path: Path, parts: list[bytes | memoryview]) -> bool:
     # Written piece by piece: joined, a big cache file would be in memory twice.
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:

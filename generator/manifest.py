@@ -16,6 +16,7 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from sys import intern
 
 from generator import __version__
 
@@ -39,7 +40,10 @@ def read_manifest(folder: Path) -> dict[str, str] | None:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         files = data["files"]
         if isinstance(files, dict) and all(isinstance(v, str) for v in files.values()):
-            return files
+            # Interned, the names and hashes are held once for the manifests of output/ and of
+            # the build before last and the keys of the last build (see OutputState): an archive
+            # lists hundreds of thousands of files, each in every one of them.
+            return {intern(rel): intern(digest) for rel, digest in files.items()}
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return None
