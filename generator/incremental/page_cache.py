@@ -105,7 +105,10 @@ class PageCache:
     def put_page(self, rel: str, source: SourceFile, page: Page, warnings: list[Problem]) -> None:
         # The body text is not kept: its HTML is cached by the text's hash, and an archive's
         # Markdown would double the cache's size for nothing.
-        self.pages[rel] = (source.size, source.mtime_ns, replace(page, body_md=""), tuple(warnings))
+        # Keyed by the page's own string when it is the same: saved once, it is loaded once.
+        key = page.source if page.source == rel else rel
+        kept = replace(page, body_md="") if page.body_md else page
+        self.pages[key] = (source.size, source.mtime_ns, kept, tuple(warnings))
         self.used_pages.add(rel)
         self.dirty_pages.add(_shard(rel))
 
