@@ -3,6 +3,8 @@
 Every cache file starts with a magic line and the SHA-256 of its payload (a pickle); one that
 does not match, or was made by another version of Vestka or with other settings (its
 fingerprint), is ignored. A cache that cannot be written only makes the next build slower.
+A file with a tail (`save_blob_with_tail`) has, after its magic line and checksum, the length
+of its pickle, the pickle, then the tail: pieces a build reads only when it needs them.
 """
 
 from __future__ import annotations
