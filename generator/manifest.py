@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import json.encoder
 import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from sys import intern
 
 from generator import __version__
 
@@ -39,15 +41,27 @@ def read_manifest(folder: Path) -> dict[str, str] | None:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         files = data["files"]
         if isinstance(files, dict) and all(isinstance(v, str) for v in files.values()):
-            return files
+            # Interned, the names and hashes are held once for the manifests of output/ and of
+            # the build before last and the keys of the last build (see OutputState): an archive
+            # lists hundreds of thousands of files, each in every one of them.
+            return {intern(rel): intern(digest) for rel, digest in files.items()}
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return None
 
 
 def manifest_bytes(files: dict[str, str]) -> bytes:
-    return json.dumps({"generator": f"vestka {__version__}", "files": files}, ensure_ascii=False,
-                      indent=0, sort_keys=True).encode("utf-8")
+    """The manifest file: the bytes of json.dumps(..., ensure_ascii=False, indent=0, sort_keys=True).
+
+    Made a few thousand lines at a time: json with an indent joins one small string per token,
+    which for an archive's hundreds of thousands of files takes several times the file's size.
+    """
+    quote = json.encoder.encode_basestring
+    names = sorted(files)
+    pieces = [",\n".join([f"{quote(rel)}: {quote(files[rel])}" for rel in names[start:start + 4096]]).encode("utf-8")
+              for start in range(0, len(names), 4096)]
+    listed = b'{\n' + b",\n".join(pieces) + b'\n}' if pieces else b"{}"
+    return b'{\n"files": ' + listed + b',\n"generator": ' + quote(f"vestka {__version__}").encode("utf-8") + b"\n}"
 
 
 def file_stats(folder: Path, files: dict[str, str]) -> Stats:

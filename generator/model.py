@@ -7,7 +7,7 @@ every stage can be tested with a handful of records and the site can be cached p
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -98,9 +98,11 @@ class Page(_PickledByFields):
 class RenderedBody(_PickledByFields):
     """A page body as HTML, with what was found in it."""
 
-    #: The HTML as zlib-compressed UTF-8: every body of an archive stays in memory through a
-    #: build, and compressed they take a fifth of the room (see `of` and `html`).
-    html_z: bytes
+    #: The HTML as zlib-compressed UTF-8, or a function that reads those bytes from the page
+    #: cache: every body of an archive is known through a build, but only the few pages, feeds
+    #: and search entries made again need their HTML, so a cached body stays on disk until asked
+    #: for (see `html_z`). Compressed, a fresh body takes a fifth of the room.
+    stored: bytes | Callable[[], bytes]
     #: The first paragraph as plain text, cut near 200 characters at a word boundary.
     summary_text: str
     #: Table of contents HTML from Python-Markdown's toc extension ("" when no headings).
@@ -114,8 +116,17 @@ class RenderedBody(_PickledByFields):
         return cls(zlib.compress(html.encode("utf-8"), 1), summary_text, toc, internal_links)
 
     @property
+    def html_z(self) -> bytes:
+        stored = self.stored
+        return stored if isinstance(stored, bytes) else stored()
+
+    @property
     def html(self) -> str:
         return zlib.decompress(self.html_z).decode("utf-8")
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # The bytes themselves: a reader of the cache means nothing in another process.
+        return type(self), (self.html_z, self.summary_text, self.toc, self.internal_links)
 
 
 @dataclass(frozen=True, slots=True)

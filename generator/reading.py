@@ -7,6 +7,8 @@ workers.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 from collections.abc import Callable
 from dataclasses import replace
 from zoneinfo import ZoneInfo
@@ -54,6 +56,7 @@ def read_pages(files: list[SourceFile], config: Config, tz: ZoneInfo, store: Pag
     fresh = ordered_imap(read_and_convert, todo)
     pages: list[Page] = []
     bodies: dict[str, RenderedBody] = {}
+    converted: list[Page] = []
     for done, source in enumerate(files, 1):
         rel = f"content/{source.rel_path}"
         entry = cached.get(rel)
@@ -62,6 +65,7 @@ def read_pages(files: list[SourceFile], config: Config, tz: ZoneInfo, store: Pag
             if page is not None and body is not None:
                 store.put_page(rel, source, page, problems)
                 store.put_body(page, body)
+                converted.append(page)
         else:
             page, problems, body = entry
         report.extend(problems)
@@ -70,4 +74,18 @@ def read_pages(files: list[SourceFile], config: Config, tz: ZoneInfo, store: Pag
             bodies[page.source] = body
         if progress is not None and done % 500 == 0:
             progress("read", done, len(files))
+    # Written now, not at the end of the build: the HTML of fresh bodies is then read from the
+    # cache when a page needs it, instead of staying in memory (a whole archive's, in a cold build).
+    store.save_bodies()
+    for page in converted:
+        bodies[page.source] = store.body(page) or bodies[page.source]
+    if converted:
+        _return_freed_memory()
     return pages, bodies
+
+
+def _return_freed_memory() -> None:
+    # The HTML just freed lies between pages that stay; glibc keeps such holes from the system
+    # until asked (elsewhere there is no such call, and nothing to do).
+    with contextlib.suppress(AttributeError, OSError):
+        ctypes.CDLL(None).malloc_trim(0)

@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from generator.cache_files import code_fingerprint, load_blob, save_blob
@@ -132,7 +133,9 @@ class OutputState:
             self._keys = {}
             if self.path is not None and self.data:
                 found = load_blob(self.path.with_suffix(".keys"), self.fingerprint)[0]
-                self._keys = found.get("keys", {}) if found and found.get("inputs") == self.data.get("inputs") else {}
+                if found and found.get("inputs") == self.data.get("inputs"):
+                    # The same strings as the manifests' (see manifest.read_manifest).
+                    self._keys = {intern(path): (key, intern(digest)) for path, (key, digest) in found["keys"].items()}
         return self._keys
 
     @property
@@ -153,7 +156,8 @@ class OutputState:
         if self.path is None:
             return
         self._keys = {path: (key, manifest[path]) for path, key in keys.items() if path in manifest}
-        save_blob(self.path.with_suffix(".keys"), self.fingerprint, {"inputs": inputs, "keys": self._keys})
+        save_blob(self.path.with_suffix(".keys"), self.fingerprint, {"inputs": inputs, "keys": self._keys},
+                  distinct=True)
         self.data = {
             "inputs": inputs,
             "manifest_stat": _stat(output_dir / MANIFEST),
@@ -167,7 +171,7 @@ class OutputState:
         }
         save_blob(self.path, self.fingerprint, self.data)
         if self._sitemap is not None:
-            save_blob(self.path.with_suffix(".sitemap"), self.fingerprint, {"entries": self._sitemap})
+            save_blob(self.path.with_suffix(".sitemap"), self.fingerprint, {"entries": self._sitemap}, distinct=True)
 
 
 def _stat(path: Path) -> tuple[int, int] | None:

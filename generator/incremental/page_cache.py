@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from generator.cache_files import code_fingerprint, load_blob, save_blob
+from generator.cache_files import code_fingerprint, load_blob, load_blob_with_tail, save_blob, save_blob_with_tail
 from generator.config import Config
 from generator.errors import Problem
 from generator.model import Page, RenderedBody, SourceFile
@@ -74,14 +74,19 @@ class PageCache:
             if found is not None:
                 self.pages.update(found.get("pages", {}))
                 self.saved_ns[shard] = found.get("saved_ns", 0)
-            found, why = load_blob(self._path("bodies", shard), self.fingerprint)
-            self.rejected = self.rejected or why
-            if found is not None:
-                self.bodies.update(found.get("bodies", {}))
+            self.rejected = self.rejected or self._load_bodies(shard)
         found, why = load_blob(self.folder / RELATED_NAME, self.fingerprint)
         self.rejected = self.rejected or why
         if found is not None:
             self.related = found.get("related", {})
+
+    def _load_bodies(self, shard: int) -> str:
+        # Body HTML stays in the file, read only for the pages made again (see RenderedBody).
+        found, tail, why = load_blob_with_tail(self._path("bodies", shard), self.fingerprint)
+        if found is not None and tail is not None:
+            self.bodies.update({key: RenderedBody(tail.piece(offset, length), summary, toc, links)
+                                for key, (offset, length, summary, toc, links) in found["bodies"].items()})
+        return why
 
     def _path(self, kind: str, shard: int) -> Path:
         assert self.folder is not None
@@ -100,7 +105,10 @@ class PageCache:
     def put_page(self, rel: str, source: SourceFile, page: Page, warnings: list[Problem]) -> None:
         # The body text is not kept: its HTML is cached by the text's hash, and an archive's
         # Markdown would double the cache's size for nothing.
-        self.pages[rel] = (source.size, source.mtime_ns, replace(page, body_md=""), tuple(warnings))
+        # Keyed by the page's own string when it is the same: saved once, it is loaded once.
+        key = page.source if page.source == rel else rel
+        kept = replace(page, body_md="") if page.body_md else page
+        self.pages[key] = (source.size, source.mtime_ns, kept, tuple(warnings))
         self.used_pages.add(rel)
         self.dirty_pages.add(_shard(rel))
 
@@ -122,28 +130,58 @@ class PageCache:
             self.related = memo
             self.related_changed = True
 
+    def save_bodies(self) -> None:
+        """Write the body shards that gained or lost entries, and from then on read their HTML
+        from the files written: called once every body is known (after reading), a cold build
+        does not keep the HTML of the whole archive in memory until its end."""
+        if self.folder is None:
+            return
+        shards: dict[int, dict[str, RenderedBody]] = {}
+        unused: dict[int, list[str]] = {}
+        for key, body in self.bodies.items():
+            if key in self.used_bodies:
+                shards.setdefault(_shard(key), {})[key] = body
+            else:  # an entry no file uses any more: drop it from its shard
+                unused.setdefault(_shard(key), []).append(key)
+        dirty, self.dirty_bodies = self.dirty_bodies | set(unused), set()
+        for shard in sorted(dirty):
+            kept = shards.pop(shard, {})
+            if not _save_bodies(self._path("bodies", shard), self.fingerprint, kept):
+                continue  # not written: its bodies stay in memory
+            del kept
+            for key in unused.get(shard, ()):
+                del self.bodies[key]
+            self._load_bodies(shard)
+
     def save(self) -> None:
         """Write the shards that gained or lost entries in this build, each atomically."""
         if self.folder is None:
             return
+        self.save_bodies()
+        shards: dict[int, dict[str, Any]] = {}
+        dirty = set(self.dirty_pages)
+        for key, value in self.pages.items():
+            if key in self.used_pages:
+                shards.setdefault(_shard(key), {})[key] = value
+            else:
+                dirty.add(_shard(key))  # an entry no file uses any more: drop it from its shard
         now = time.time_ns()
-        for kind, table, used, dirty in (("pages", self.pages, self.used_pages, self.dirty_pages),
-                                         ("bodies", self.bodies, self.used_bodies, self.dirty_bodies)):
-            shards: dict[int, dict[str, Any]] = {}
-            dirty = set(dirty)
-            for key, value in table.items():
-                shard = _shard(key)
-                if key in used:
-                    shards.setdefault(shard, {})[key] = value
-                else:
-                    dirty.add(shard)  # an entry no file uses any more: drop it from its shard
-            for shard in sorted(dirty):
-                data: dict[str, Any] = {kind: shards.get(shard, {})}
-                if kind == "pages":
-                    data["saved_ns"] = now
-                save_blob(self._path(kind, shard), self.fingerprint, data)
+        for shard in sorted(dirty):
+            save_blob(self._path("pages", shard), self.fingerprint, {"pages": shards.get(shard, {}), "saved_ns": now})
         if self.related_changed:
             save_blob(self.folder / RELATED_NAME, self.fingerprint, {"related": self.related})
+
+
+def _save_bodies(path: Path, fingerprint: str, bodies: dict[str, RenderedBody]) -> bool:
+    # The HTML goes into the file's tail, so that a build reads only the bodies it shows.
+    entries: dict[str, tuple[int, int, str, str, tuple[str, ...]]] = {}
+    html: list[bytes] = []
+    offset = 0
+    for key, body in bodies.items():
+        html.append(body.html_z)
+        entries[key] = (offset, len(html[-1]), body.summary_text, body.toc, body.internal_links)
+        offset += len(html[-1])
+    return save_blob_with_tail(path, fingerprint, {"bodies": entries}, html)
 
 
 def _shard(key: str) -> int:
