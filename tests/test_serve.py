@@ -166,15 +166,20 @@ def test_kind_of_drops_files_the_site_ignores() -> None:
     assert watch.kind_of("content/en/todo.md", ("notes/*",)) is watch.Kind.CONTENT
 
 
-def test_snapshot_diff_reports_added_changed_and_removed_files_in_one_batch(tmp_path: Path) -> None:
-    site = write_site(tmp_path / "site", {"content/en/a.md": "a", "content/en/b.md": "b",
-                                          "static/x.css": "x"})
+def site_then_edits(tmp_path: Path) -> tuple[Path, watch.Roots, watch.Snapshot]:
+    """A small site, its snapshot, then an edit, a deletion, a new file and an editor's junk file."""
+    site = write_site(tmp_path / "site", {"content/en/a.md": "a", "content/en/b.md": "b", "static/x.css": "x"})
     roots = roots_for(site)
     before = watch.scan(roots)
     (site / "content/en/a.md").write_text("a changed, and longer")
     (site / "content/en/b.md").unlink()
     (site / "content/en/c.md").write_text("c")
     (site / "content/en/.c.md.swp").write_text("editor junk")
+    return site, roots, before
+
+
+def test_snapshot_diff_reports_added_changed_and_removed_files_in_one_batch(tmp_path: Path) -> None:
+    site, roots, before = site_then_edits(tmp_path)
     after = watch.scan(roots)
     batch = watch.classify(watch.changed_files(before, after), roots)
     assert batch.paths == ("content/en/a.md", "content/en/b.md", "content/en/c.md")
@@ -183,13 +188,7 @@ def test_snapshot_diff_reports_added_changed_and_removed_files_in_one_batch(tmp_
 
 
 def test_restamping_the_reported_files_gives_the_snapshot_a_full_scan_gives(tmp_path: Path) -> None:
-    site = write_site(tmp_path / "site", {"content/en/a.md": "a", "content/en/b.md": "b", "static/x.css": "x"})
-    roots = roots_for(site)
-    before = watch.scan(roots)
-    (site / "content/en/a.md").write_text("a changed, and longer")
-    (site / "content/en/b.md").unlink()
-    (site / "content/en/c.md").write_text("c")
-    (site / "content/en/.c.md.swp").write_text("editor junk")
+    site, roots, before = site_then_edits(tmp_path)
     (site / "config.yaml").write_text("title: changed")
     reported = [site / "content/en" / name for name in ("a.md", "b.md", "c.md", ".c.md.swp")] + [site / "config.yaml"]
     changed = watch.restamp(before, reported, roots)
