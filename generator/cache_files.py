@@ -47,13 +47,7 @@ def load_blob(path: Path, fingerprint: str) -> tuple[dict[str, Any] | None, str]
     payload = blob[len(_MAGIC) + 64:]
     if hashlib.sha256(payload).hexdigest() != digest:
         return None, "damaged (checksum mismatch)"
-    try:
-        data = pickle.loads(payload)
-    except Exception:  # a payload that passed the checksum but cannot load is still only a cache
-        return None, "unreadable"
-    if not isinstance(data, dict) or data.get("fingerprint") != fingerprint:
-        return None, "made with other settings"
-    return data, ""
+    return _unpickled(payload, fingerprint)
 
 
 def save_blob(path: Path, fingerprint: str, data: dict[str, Any], *, distinct: bool = False) -> bool:
@@ -157,6 +151,11 @@ def _check_tail_file(tail: Tail, fingerprint: str) -> tuple[dict[str, Any] | Non
     tail._end = position
     if digest.hexdigest() != head[len(_MAGIC_TAIL):start].decode("ascii", "replace"):
         return None, "damaged (checksum mismatch)"
+    return _unpickled(payload, fingerprint)
+
+
+def _unpickled(payload: bytes, fingerprint: str) -> tuple[dict[str, Any] | None, str]:
+    """The data of a payload whose checksum matched, or None and why it was not used."""
     try:
         data = pickle.loads(payload)
     except Exception:  # a payload that passed the checksum but cannot load is still only a cache
