@@ -12,9 +12,10 @@ front-matter change, a first paragraph that other pages show as the summary, a t
 photo, a failed build) runs the full incremental build, which the session then remembers.
 
 The search index is left behind, as in any build of `vestka serve` (see `search_behind`): the
-server brings it up to date a moment later, with a full build. The output folder stays one that
-a full build trusts: its manifest lists the new hashes, so the next build reuses no file of the
-old text (see `incremental.output_state`), and each file is replaced in one step.
+server brings it up to date a moment later with `Session.update_index`, which runs the index
+stage alone on the site the session holds. The output folder stays one that a full build
+trusts: its manifest lists the new hashes, so the next build reuses no file of the old text
+(see `incremental.output_state`), and each file is replaced in one step.
 """
 
 from __future__ import annotations
