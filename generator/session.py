@@ -21,7 +21,6 @@ trusts: its manifest lists the new hashes, so the next build reuses no file of t
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import os
 import time
@@ -177,7 +176,7 @@ def _apply(memory: Remembered, edits: list[_Edit], started: float) -> BuildResul
         site.pages[edit.rel], bodies[edit.rel], renderer.bodies[edit.rel] = edit.page, edit.body, edit.body
     # The warnings of each file, made as a full build makes them, must be those the last build
     # gave; a changed line number or a new image without alt text is the full build's to report.
-    photos = dataclasses.replace(memory.photos, page_memo={}, memo_path=None)
+    photos = replace(memory.photos, page_memo={}, memo_path=None)
     for edit in edits:
         rel, page, body = edit.rel, edit.page, edit.body
         found = (list(edit.problems) + links.check_links(site, {rel: body}, memory.inputs.found.assets,
