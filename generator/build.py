@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 
-from generator import discovery, incremental, write
+from generator import discovery, incremental, parallel, write
 from generator.config import Config
 from generator.errors import Report, sort_problems
 from generator.model import BuildResult
@@ -30,6 +30,7 @@ def build(config: Config, options: Options | None = None) -> BuildResult:
             return _build(config, options or Options())
     finally:
         gc.unfreeze()
+        parallel.close_all()  # a build that returned early never asked what its children looked for
 
 
 def _build(config: Config, options: Options) -> BuildResult:
@@ -41,6 +42,8 @@ def _build(config: Config, options: Options) -> BuildResult:
         if (layer.unchanged(inputs, options, result) and not report.problems and not options.wants_the_site
                 and not index_left_behind(config, deferring=options.defer_search)):
             return result
+        if target is not None:
+            target.look_ahead()
     from generator import stages  # Markdown, Jinja, Pillow: a no-op build never loads them
 
     with timer("read+markdown"):

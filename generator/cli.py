@@ -7,14 +7,16 @@ imported when their command runs, so `vestka --help` stays fast. Only this modul
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from generator import __version__
 from generator.errors import Problem, VestkaError
@@ -45,6 +47,25 @@ def main(argv: Sequence[str] | None = None) -> int:
               "this is a bug in Vestka; run again with VESTKA_DEBUG=1 for the full traceback and report it",
               file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def entry() -> NoReturn:
+    """The `vestka` command and `python -m generator`: `main`, then a quick exit.
+
+    A build leaves a great many objects behind. Freeing them one by one as the interpreter shuts
+    down took a tenth of a second at 10,000 articles, a twentieth of a one-article edit, and
+    nothing is left to do by then but to flush what is written. Any thread still running gets
+    the usual shutdown, which waits for it.
+    """
+    code = main()
+    if threading.active_count() > 1:
+        sys.exit(code)
+    if "logging" in sys.modules:  # its handlers flush at exit, and some library may have added one
+        sys.modules["logging"].shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (| head) or a closed stream
+            stream.flush()
+    os._exit(code)
 
 
 #: Kept in step with generator.deploy.METHODS by a test (importing deploy here would slow every command).

@@ -132,9 +132,15 @@ def check_build(folder: Path, stats: Stats) -> BuildCheck:
     files = read_manifest(folder)
     if files is None:
         return NO_BUILD
+    return checked(files, stats, *compare(folder, files, stats))
+
+
+def compare(folder: Path, files: dict[str, str], stats: Stats) -> tuple[list[str], Stats]:
+    """The listed files of `folder` that are gone or hold other bytes than `files` names, and
+    the (size, time) of those that hold the listed bytes under another size or time than `stats`."""
     root = f"{folder}/"
     damaged = []
-    verified: Stats = {}
+    restamped: Stats = {}
     stat, recorded = os.stat, stats.get  # an archive's output has tens of thousands of files
     for rel, digest in files.items():
         path = root + rel
@@ -152,5 +158,13 @@ def check_build(folder: Path, stats: Stats) -> BuildCheck:
             if not same:
                 damaged.append(rel)
                 continue
-        verified[rel] = found
-    return BuildCheck(files, frozenset(damaged), verified)
+            restamped[rel] = found
+    return damaged, restamped
+
+
+def checked(files: dict[str, str], stats: Stats, damaged: list[str], restamped: Stats) -> BuildCheck:
+    """The BuildCheck of a manifest `files` from what `compare` found."""
+    gone = frozenset(damaged)
+    again = restamped.get
+    verified = {rel: again(rel) or stats[rel] for rel in files if rel not in gone}
+    return BuildCheck(files, gone, verified)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import multiprocessing
 import os
+import pickle
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from multiprocessing.pool import AsyncResult
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -70,6 +73,8 @@ def ordered_imap(task: Callable[[T], R], items: Sequence[T], workers: int | None
     """`task(item)` for each item, spread over forked worker processes when it pays, yielded in
     order as they come, so the results need not all fit in memory. `work`: how many items'
     worth of work `items` stand for, when each item is a batch (default: their number)."""
+    import multiprocessing  # here, not above: it costs a no-op build a tenth of its time
+
     workers = workers or workers_available()
     work = len(items) if work is None else work
     if workers < 2 or len(items) < 2 or work < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
@@ -90,3 +95,88 @@ def ordered_imap(task: Callable[[T], R], items: Sequence[T], workers: int | None
                 yield from pending.popleft().get()
         while pending:
             yield from pending.popleft().get()
+
+
+class Later(Generic[R]):
+    """`task()`, worked on by a forked child from now on; `result()` waits for it.
+
+    For work a build may not need (a no-op build needs none of it): `close()` ends the child
+    unread. Without `eager` the child runs at the lowest priority, on a core this process leaves
+    idle, so that a build which never asks is not slowed. Only the result travels back. Where
+    fork is missing, or other threads run (a fork would copy their locks as they are), or the
+    child fails, `result()` runs `task` here instead.
+    """
+
+    def __init__(self, task: Callable[[], R], *, eager: bool = False) -> None:
+        self._task = task
+        self._child = 0
+        self._pipe: BinaryIO | None = None
+        if not hasattr(os, "fork") or threading.active_count() > 1:
+            return
+        reading, writing = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child, which never returns
+            status = 1
+            try:
+                os.close(reading)
+                if not eager:
+                    os.nice(19)
+                data = pickle.dumps(task(), protocol=pickle.HIGHEST_PROTOCOL)
+                with open(writing, "wb") as pipe:
+                    pipe.write(data)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(writing)
+        self._child, self._pipe = child, open(reading, "rb")  # noqa: SIM115 - closed by result or close
+        _open.add(self)
+
+    def result(self) -> R:
+        if self._child == 0:
+            return self._task()
+        assert self._pipe is not None
+        try:
+            data = self._pipe.read()
+        finally:
+            status = self._end()
+        return pickle.loads(data) if status == 0 else self._task()
+
+    def close(self) -> None:
+        """End the child unread, if it is still there."""
+        if self._child:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._child, signal.SIGKILL)  # it only reads: nothing is left half-done
+            self._end()
+
+    def _end(self) -> int:
+        assert self._pipe is not None
+        self._pipe.close()  # a child still writing stops at its write
+        _, status = os.waitpid(self._child, 0)
+        self._child = 0
+        _open.discard(self)
+        return status
+
+
+#: Children of `Later` not yet waited for (see `close_all`).
+_open: set[Later[Any]] = set()
+
+
+def close_all() -> None:
+    """End the children of every `Later` whose result was never asked for."""
+    for later in list(_open):
+        later.close()
+
+
+def beside(task: Callable[[], R], meanwhile: Callable[[], T]) -> tuple[R, T]:
+    """`task()` in a forked child while this process runs `meanwhile()`; both results.
+
+    For two jobs of mostly `stat` calls, which threads would only take turns at: each call
+    is too short to let the other thread run for long.
+    """
+    later = Later(task, eager=True)
+    try:
+        here = meanwhile()
+    except BaseException:
+        later.close()
+        raise
+    return later.result(), here

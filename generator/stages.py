@@ -126,7 +126,7 @@ def render_and_write(target: write.Target, config: Config, site: Site, bodies: B
     with write.lock(target.places):
         write.check_output_dir(config.output_dir, config.site_dir)
         write.clean_leftovers(target.places)
-        with write.open_destination(target.places, target.output, target.spare()) as dest:
+        with write.open_destination(target.places, target.output, target.spare(), target.hand_added) as dest:
             made = itertools.chain(
                 produce.pages(plan.jobs, decision, renderer, functools.partial(write.store, dest),
                               progress=progress),

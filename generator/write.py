@@ -30,7 +30,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from generator.cache_files import process_alive
 from generator.errors import Problem, VestkaError
@@ -39,6 +39,8 @@ from generator.manifest import (
     NO_BUILD,
     BuildCheck,
     check_build,
+    checked,
+    compare,
     file_stats,
     load_stats,
     manifest_bytes,
@@ -46,7 +48,10 @@ from generator.manifest import (
     save_stats,
 )
 from generator.model import OutputFile
+from generator.parallel import Later, beside
 from generator.urls import check_url_path
+
+T = TypeVar("T")
 
 #: Names an older Vestka used beside output/ (moved or removed by `migrate_old_state`).
 _OLD_STAGING_PREFIX = ".vestka-staging-"
@@ -121,24 +126,65 @@ def migrate_old_state(places: Places) -> None:
 
 @dataclass(slots=True)
 class Target:
-    """An output folder about to be written: where its state lives, and its last build as checked."""
+    """An output folder about to be written: where its state lives, and its last build as checked.
+
+    What only a build that writes needs (the build before last checked, what was added to output/
+    by hand) can be looked for by forked children meanwhile (`look_ahead`).
+    """
 
     places: Places
     output: BuildCheck
     _spare: BuildCheck | None = None
+    _spare_check: Later[BuildCheck] | None = None
+    _hand_added: Later[list[str]] | None = None
+
+    def look_ahead(self) -> None:
+        """Start looking for what the write stage will need, in forked children (see `parallel.Later`).
+
+        Not before the build knows it will write: a no-op build would pay for the forks.
+        """
+        if self.output.files and len(self.output.files) >= CHECK_APART_FROM and self._spare is None:
+            self._spare_check = Later(functools.partial(_check_spare, self.places))
+            self._hand_added = Later(functools.partial(added_by_hand, self.places.output_dir, self.output.files))
 
     def spare(self) -> BuildCheck:
         """The build before last, checked on first use (a no-op build never needs it)."""
         if self._spare is None:
-            self._spare = check_build(self.places.spare, load_stats(self.places.stats, previous=True))
+            self._spare = self._spare_check.result() if self._spare_check is not None else _check_spare(self.places)
+            self._spare_check = None
         return self._spare
 
+    def hand_added(self) -> list[str]:
+        """What output/ holds that its manifest does not list (see `added_by_hand`)."""
+        if self._hand_added is not None:
+            later, self._hand_added = self._hand_added, None
+            return later.result()
+        return added_by_hand(self.places.output_dir, self.output.files)
 
-def open_target(output_dir: Path, cache_dir: Path) -> Target:
-    """The state of `output_dir`, an older Vestka's state moved in, and its build checked against the disk."""
+
+#: From this many files on, output/ is checked in a forked process (see `open_target`).
+CHECK_APART_FROM = 2000
+
+
+def open_target(output_dir: Path, cache_dir: Path, meanwhile: Callable[[], T]) -> tuple[Target, T]:
+    """The state of `output_dir`, an older Vestka's state moved in, and its build checked against
+    the disk; and `meanwhile()`, run while a forked process makes the check's `stat` calls."""
     places = places_for(output_dir, cache_dir)
     migrate_old_state(places)
-    return Target(places, check_build(output_dir, load_stats(places.stats)))
+    files = read_manifest(output_dir)
+    if files is None:
+        return Target(places, NO_BUILD), meanwhile()
+    stats = load_stats(places.stats)
+    compared = functools.partial(compare, output_dir, files, stats)
+    if len(files) < CHECK_APART_FROM:
+        (damaged, restamped), result = compared(), meanwhile()
+    else:
+        (damaged, restamped), result = beside(compared, meanwhile)
+    return Target(places, checked(files, stats, damaged, restamped)), result
+
+
+def _check_spare(places: Places) -> BuildCheck:
+    return check_build(places.spare, load_stats(places.stats, previous=True))
 
 
 class WriteError(VestkaError):
@@ -254,6 +300,8 @@ class Destination:
     folders: set[Path] = field(default_factory=set)
     #: Warnings of the write stage (files found in output/ that the build did not make).
     problems: list[Problem] = field(default_factory=list)
+    #: What output/ holds that its manifest does not list, when it was looked for already.
+    hand_added: Callable[[], list[str]] | None = None
 
 
 def store(dest: Destination, path: str, data: bytes | None, digest: str, copy_from: Path | None = None) -> None:
@@ -515,8 +563,8 @@ def safe_target(root: Path, rel: str) -> Path:
 
 
 @contextlib.contextmanager
-def open_destination(places: Places, output: BuildCheck = NO_BUILD,
-                     spare: BuildCheck = NO_BUILD) -> Iterator[Destination]:
+def open_destination(places: Places, output: BuildCheck = NO_BUILD, spare: BuildCheck = NO_BUILD,
+                     hand_added: Callable[[], list[str]] | None = None) -> Iterator[Destination]:
     """The folder to prepare the new build in, removed again if the build fails before `commit`.
 
     The build before last when it is intact (only the files that differ from it are written:
@@ -537,7 +585,7 @@ def open_destination(places: Places, output: BuildCheck = NO_BUILD,
             _rmtree(root)
         root.mkdir()
     dest = Destination(root, output_dir, output.intact, present, places, output.files,
-                       spare.files if root == spare_path else {}, output.verified)
+                       spare.files if root == spare_path else {}, output.verified, hand_added=hand_added)
     try:
         yield dest
     except BaseException:
@@ -570,15 +618,47 @@ def commit(dest: Destination, files: Iterable[OutputFile], *, progress: Callable
                 written += 1
         manifest = dict(sorted(manifest.items()))
     kept = _keep_added_by_hand(dest, manifest)
-    _write_manifest(root / MANIFEST, manifest_bytes(manifest), output_dir / MANIFEST)
+    listed = manifest_bytes(manifest)
+    _write_manifest(root / MANIFEST, listed, output_dir / MANIFEST)
+    first = not output_dir.exists()
     _swap(root, places, keep_old_as=places.spare)
     for rel in kept:  # the build before last holds only its own files: it becomes the next build's folder
         with contextlib.suppress(OSError):
             _unlink_and_prune(places.spare, rel)
-    # The old output/ is now the spare folder, its files as they were checked.
-    save_stats(places.stats, file_stats(output_dir, manifest), dest.verified)
+    stats = file_stats(output_dir, manifest)
+    if first and _link_spare(output_dir, places.spare, manifest, listed):
+        save_stats(places.stats, stats, stats)
+    else:  # the old output/ is now the spare folder, its files as they were checked
+        save_stats(places.stats, stats, dest.verified)
     removed = len(set(dest.last) - set(manifest))
     return manifest, written, unchanged, removed
+
+
+def _link_spare(output_dir: Path, spare: Path, manifest: dict[str, str], listed: bytes) -> bool:
+    """Make the spare folder of a first build: its files, linked. False when it cannot be.
+
+    The next build is prepared in the spare folder and writes only what changed; without one
+    it would link every file of output/ into a new folder first, which at 10,000 articles is a
+    good part of a one-article edit. A first build pays for it instead. Its manifest, written
+    last, says the folder is complete: an interrupted one is not used, and removed.
+    """
+    if spare.exists() or spare.is_symlink():
+        _remove(spare)
+    root, into = str(output_dir), str(spare)
+    try:
+        os.mkdir(into)
+        made = {""}
+        for rel in manifest:
+            folder = rel.rpartition("/")[0]
+            if folder not in made:
+                os.makedirs(f"{into}/{folder}", exist_ok=True)
+                made.add(folder)
+            os.link(f"{root}/{rel}", f"{into}/{rel}")
+        _write_bytes(spare / MANIFEST, listed)
+    except OSError:
+        shutil.rmtree(spare, ignore_errors=True)
+        return False
+    return True
 
 
 def publish(files: Iterable[OutputFile], places: Places, *, progress: Callable[[int], None] | None = None,
@@ -616,7 +696,7 @@ def _fill(files: Iterable[OutputFile], dest: Destination,
     return dict(sorted(manifest.items())), written, unchanged
 
 
-def _added_by_hand(output_dir: Path, listed: dict[str, str]) -> list[str]:
+def added_by_hand(output_dir: Path, listed: dict[str, str]) -> list[str]:
     """What in output/ its manifest does not list: put there by someone, not by a build.
 
     Files and links by their path, empty folders by their path with a "/" at the end (a build
@@ -651,7 +731,7 @@ def _keep_added_by_hand(dest: Destination, manifest: dict[str, str]) -> list[str
     set aside in the build state folder, never dropped.
     """
     assert dest.places is not None
-    added = _added_by_hand(dest.output_dir, dest.last)
+    added = dest.hand_added() if dest.hand_added is not None else added_by_hand(dest.output_dir, dest.last)
     if not added:
         return []
     name, kept = dest.output_dir.name, []

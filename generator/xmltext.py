@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from xml.sax.saxutils import escape
 
 #: Characters XML 1.0 does not allow (C0 controls but tab/newline/CR, lone surrogates, U+FFFE/F).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -11,4 +10,6 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 def xml_text(value: str) -> str:
     """`value` escaped for XML text or a double-quoted attribute, forbidden characters removed."""
-    return escape(_NOT_XML.sub("", value), {'"': "&quot;"})
+    # What xml.sax.saxutils.escape does, without the 10 ms its import of urllib.request costs.
+    text = _NOT_XML.sub("", value)
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace('"', "&quot;")

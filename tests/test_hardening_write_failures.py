@@ -227,10 +227,8 @@ def test_an_immutable_file_in_output_is_a_clear_error_naming_where_it_is_now(tmp
     flag = run(["chattr", "+i", str(output / "en/index.html")])
     assert flag.returncode == 0, f"this test needs chattr +i (root with CAP_LINUX_IMMUTABLE): {flag.stderr}"
     try:
-        # output/ is replaced as a whole: the flagged file goes with the old output/ into the state
-        # folder, where the next build is prepared; that build cannot replace it.
-        first = vestka("build", "--site", str(site))
-        assert first.returncode == 0, first.stderr
+        # The flagged file is also the build before last's (a first build leaves its files linked
+        # there, where the next build is prepared): that build cannot replace it.
         before = tree_state(output)
         for version in (2, 3):  # the second also finds the build before last without its manifest
             write_site(site, articles=6, version=version)

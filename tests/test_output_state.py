@@ -8,12 +8,16 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 from conftest import age_files, article
 
+from generator import parallel, write
 from generator.build import Options, build
 from generator.config import load_config
+from generator.errors import ContentError
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -127,3 +131,159 @@ def test_state_files_of_an_older_vestka_are_moved_on_the_first_build(make_site):
     spare = next((site / ".vestka-cache" / "builds").iterdir()) / "previous"
     assert (spare / ".vestka-manifest.json").is_file()  # the old output/, kept as the build before last
     assert result.files_written > 0
+
+
+@pytest.mark.parametrize("apart", [True, False], ids=["forked", "in-process"])
+def test_output_checked_in_a_forked_process_finds_what_the_in_process_check_finds(make_site, monkeypatch, tmp_path,
+                                                                                   apart):
+    site = small_site(make_site)
+    output = site / "output"
+    build(load_config(site), Options())
+    build(load_config(site), Options())  # the build before last now shares every inode
+    reference = {rel: (output / rel).read_bytes() for rel in listed(output)}
+    calls = tmp_path / "compared-in"
+    real = write.compare
+
+    def recording(*args):
+        with open(calls, "a", encoding="utf-8") as handle:  # a file: the child's memory is its own
+            handle.write(f"{os.getpid()}\n")
+        return real(*args)
+
+    monkeypatch.setattr(write, "compare", recording)
+    monkeypatch.setattr(write, "CHECK_APART_FROM", 0 if apart else 10**9)
+    with open(output / "index.html", "ab") as handle:  # edited in place
+        handle.write(b"x\n")
+    (output / "en/tags/x/index.html").unlink()
+    os.utime(output / "en/feed.xml")  # touched, same bytes
+
+    result = build(load_config(site), Options())
+    assert result.files_written == 2
+    assert {rel: (output / rel).read_bytes() for rel in listed(output)} == reference
+    again = build(load_config(site), Options())
+    assert list(again.timings) == ["discover"]  # the touched file's new time was kept
+    checked_in = calls.read_text(encoding="utf-8").split()
+    assert len(checked_in) == 2
+    assert (str(os.getpid()) not in checked_in) == apart
+
+
+def test_a_failing_child_leaves_its_task_to_this_process(tmp_path):
+    here = os.getpid()
+    marks = tmp_path / "marks"
+
+    def task() -> int:
+        with open(marks, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+        if os.getpid() != here:
+            raise OSError("the child cannot do it")
+        return 7
+
+    assert parallel.beside(task, lambda: "meanwhile") == (7, "meanwhile")
+    pids = marks.read_text(encoding="utf-8").split()
+    assert len(pids) == 2 and pids[1] == str(here) and pids[0] != str(here)
+
+
+def test_a_failure_meanwhile_is_raised_and_the_child_is_not_left_behind(tmp_path):
+    child = tmp_path / "child"
+
+    def task() -> bytes:
+        child.write_text(str(os.getpid()), encoding="utf-8")
+        return b"x" * (1 << 20)  # more than a pipe holds: the child waits to write
+
+    def failing() -> None:
+        while not child.exists():
+            time.sleep(0.01)
+        raise ValueError("meanwhile failed")
+
+    with pytest.raises(ValueError, match="meanwhile failed"):
+        parallel.beside(task, failing)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(int(child.read_text(encoding="utf-8")), os.WNOHANG)  # already waited for
+
+
+def test_a_first_build_leaves_its_files_linked_as_the_build_before_last(make_site):
+    site = small_site(make_site)
+    output = site / "output"
+    build(load_config(site), Options())
+    spare = write.places_for(output, site / ".vestka-cache").spare
+    assert listed(spare) == listed(output)
+    assert all((spare / rel).stat().st_ino == (output / rel).stat().st_ino for rel in listed(output))
+    (site / "content/en/2011/a1.md").write_text(article("Article 1", "2011-03-11", "New text.", tags=["X"]),
+                                                encoding="utf-8")
+    before = {rel: (output / rel).stat().st_ino for rel in listed(output)}
+    result = build(load_config(site), Options())
+    assert result.files_written >= 1
+    # Prepared in that folder: a file the edit did not touch keeps its inode in the new output/,
+    # and the old output/ is now the build before last, whole.
+    after = {rel: (output / rel).stat().st_ino for rel in listed(output)}
+    assert after["en/2011/03/a2/index.html"] == before["en/2011/03/a2/index.html"]
+    assert after["en/2011/03/a1/index.html"] != before["en/2011/03/a1/index.html"]
+    assert (spare / "en/2011/03/a1/index.html").stat().st_ino == before["en/2011/03/a1/index.html"]
+
+
+def test_a_build_before_last_cut_short_is_not_used(make_site):
+    site = small_site(make_site)
+    output = site / "output"
+    build(load_config(site), Options())
+    spare = write.places_for(output, site / ".vestka-cache").spare
+    (spare / ".vestka-manifest.json").unlink()  # as if the first build had been killed while linking
+    (spare / "en/2011/03/a0/index.html").unlink()
+    (site / "content/en/2011/a1.md").write_text(article("Article 1", "2011-03-11", "New text.", tags=["X"]),
+                                                encoding="utf-8")
+    build(load_config(site), Options())
+    clean = make_site({**{f"content/en/2011/a{n}.md": article(f"Article {n}", f"2011-03-{10 + n:02d}", f"Text {n}.",
+                                                              tags=["X"]) for n in range(4)},
+                       "content/en/2011/a1.md": article("Article 1", "2011-03-11", "New text.", tags=["X"])},
+                      folder="clean")
+    build(load_config(clean), Options())
+    assert {rel: (output / rel).read_bytes() for rel in listed(output)} == {
+        rel: (clean / "output" / rel).read_bytes() for rel in listed(clean / "output")}
+
+
+def test_what_a_writing_build_needs_is_looked_for_by_children_it_waits_for(make_site, monkeypatch, tmp_path):
+    site = small_site(make_site)
+    output = site / "output"
+    build(load_config(site), Options())
+    build(load_config(site), Options())
+    (output / "notes.txt").write_text("added by hand\n", encoding="utf-8")
+    calls = tmp_path / "looked-in"
+    real = write.added_by_hand
+
+    def recording(*args):
+        with open(calls, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return real(*args)
+
+    monkeypatch.setattr(write, "added_by_hand", recording)
+    monkeypatch.setattr(write, "CHECK_APART_FROM", 0)
+    (site / "content/en/2011/a1.md").write_text(article("Article 1", "2011-03-11", "New text.", tags=["X"]),
+                                                encoding="utf-8")
+    result = build(load_config(site), Options())
+    assert any(p.file == "output/notes.txt" for p in result.problems)  # kept, with its warning
+    assert (output / "notes.txt").read_text(encoding="utf-8") == "added by hand\n"
+    looked_in = calls.read_text(encoding="utf-8").split()
+    assert len(looked_in) == 1 and looked_in[0] != str(os.getpid())
+    with pytest.raises(ChildProcessError):
+        os.waitpid(int(looked_in[0]), os.WNOHANG)  # waited for
+
+
+def test_a_build_that_fails_ends_the_children_it_started_and_a_no_op_starts_none(make_site, monkeypatch):
+    site = small_site(make_site)
+    build(load_config(site), Options())
+    started: list[int] = []
+
+    class Recording(parallel.Later):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self._child)
+
+    monkeypatch.setattr(write, "Later", Recording)
+    monkeypatch.setattr(write, "CHECK_APART_FROM", 0)
+    assert list(build(load_config(site), Options()).timings) == ["discover"]
+    assert started == []
+    (site / "content/en/2011/a1.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    with pytest.raises(ContentError):
+        build(load_config(site), Options())
+    assert len(started) == 2 and all(started)
+    for child in started:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(child, os.WNOHANG)  # ended and waited for
