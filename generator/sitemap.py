@@ -52,7 +52,9 @@ class SitemapUrl:
 def sitemap_urls(site: Site, config: Config) -> dict[str, list[SitemapUrl]]:
     """lang -> its URLs: pages in site order, then list pages and their later pages, then indexes."""
     codes = config.language_codes
-    newest = {code: _newest(site, site.articles.get(code, ())) for code in codes}
+    # Each page's date once: every list page takes the newest of its pages' (tens of thousands).
+    dated = {source: page.updated or page.date for source, page in site.pages.items()}
+    newest = {code: _newest(dated, site.articles.get(code, ())) for code in codes}
     out: dict[str, list[SitemapUrl]] = {code: [] for code in codes}
     for source, page in site.pages.items():
         group = translations_of(site, page)
@@ -71,7 +73,7 @@ def sitemap_urls(site: Site, config: Config) -> dict[str, list[SitemapUrl]]:
                 total = urls.page_count(len(listing.pages), per_page)
                 for number in range(1, total + 1):
                     chunk = listing.pages[(number - 1) * per_page: number * per_page]
-                    out[code].append(SitemapUrl(urls.paginated_path(listing.url_path, number), _newest(site, chunk),
+                    out[code].append(SitemapUrl(urls.paginated_path(listing.url_path, number), _newest(dated, chunk),
                                                 alternates if number == 1 else ()))
         for name in _INDEXES:
             alternates = _with_default(tuple((c, list_url(c, name)) for c in codes), config.default_language) \
@@ -89,9 +91,8 @@ def _with_default(alternates: tuple[tuple[str, str], ...], default: str) -> tupl
     return (*alternates, ("x-default", paths[default])) if default in paths else alternates
 
 
-def _newest(site: Site, sources: Iterable[str]) -> datetime | None:
-    dates = [site.pages[s].updated or site.pages[s].date for s in sources]
-    return max(dates, default=None)
+def _newest(dated: dict[str, datetime], sources: Iterable[str]) -> datetime | None:
+    return max(map(dated.__getitem__, sources), default=None)
 
 
 def url_xml(item: SitemapUrl, base_url: str) -> str:

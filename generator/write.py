@@ -38,6 +38,7 @@ from generator.manifest import (
     MANIFEST,
     NO_BUILD,
     BuildCheck,
+    Stats,
     check_build,
     checked,
     compare,
@@ -296,6 +297,8 @@ class Destination:
     reused: dict[str, str] = field(default_factory=dict)
     #: (size, mtime) of output/'s intact files, kept for when output/ becomes the spare folder.
     verified: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: (size, mtime) of the files of `present`, as checked.
+    present_stats: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: Folders this process has made or found (each forked worker has its own copy).
     folders: set[Path] = field(default_factory=set)
     #: Warnings of the write stage (files found in output/ that the build did not make).
@@ -585,7 +588,8 @@ def open_destination(places: Places, output: BuildCheck = NO_BUILD, spare: Build
             _rmtree(root)
         root.mkdir()
     dest = Destination(root, output_dir, output.intact, present, places, output.files,
-                       spare.files if root == spare_path else {}, output.verified, hand_added=hand_added)
+                       spare.files if root == spare_path else {}, output.verified,
+                       present_stats=spare.verified if root == spare_path else {}, hand_added=hand_added)
     try:
         yield dest
     except BaseException:
@@ -625,13 +629,33 @@ def commit(dest: Destination, files: Iterable[OutputFile], *, progress: Callable
     for rel in kept:  # the build before last holds only its own files: it becomes the next build's folder
         with contextlib.suppress(OSError):
             _unlink_and_prune(places.spare, rel)
-    stats = file_stats(output_dir, manifest)
+    stats = _stats_after(dest, manifest)
     if first and _link_spare(output_dir, places.spare, manifest, listed):
         save_stats(places.stats, stats, stats)
     else:  # the old output/ is now the spare folder, its files as they were checked
         save_stats(places.stats, stats, dest.verified)
     removed = len(set(dest.last) - set(manifest))
     return manifest, written, unchanged, removed
+
+
+def _stats_after(dest: Destination, manifest: dict[str, str]) -> Stats:
+    """(size, mtime) of every file of the new output/.
+
+    A file the folder held already, or linked from the old output/, is an inode checked at the
+    start of the build: its stats are known. Only the others are looked at. Were a link to have
+    failed and the file been written instead, the next build would only hash it once.
+    """
+    known: Stats = {}
+    unknown: dict[str, str] = {}
+    kept, present, previous, linked = dest.present_stats.get, dest.present.get, dest.previous.get, dest.verified.get
+    for rel, digest in manifest.items():
+        found = kept(rel) if present(rel) == digest else linked(rel) if previous(rel) == digest else None
+        if found is None:
+            unknown[rel] = digest
+        else:
+            known[rel] = found
+    known.update(file_stats(dest.output_dir, unknown))
+    return known
 
 
 def _link_spare(output_dir: Path, spare: Path, manifest: dict[str, str], listed: bytes) -> bool:

@@ -235,13 +235,15 @@ class _LanguageIndex:
         self.state: dict[str, Any] | None = load_blob(self.state_path, fingerprint)[0] if folder else None
         search_page = list_url(lang, "search")
         sources = (*site.articles.get(lang, ()), *site.standalone.get(lang, ()))
-        ids = doc_ids(sources)
+        state = self.state or {}
+        last_docs: dict[str, _Doc] = state.get("docs", {})
+        # The ids are a function of the set of articles: the same set keeps the last build's.
+        same = len(last_docs) == len(sources) and all(map(last_docs.__contains__, sources))
+        ids = {source: last_docs[source].id for source in sources} if same else doc_ids(sources)
         # An article's shown fields are made from its title, URL and date, and from these, the
         # same for all: when none changed, the last build's are reused (formatting 10,000 dates
         # and links is most of what an edit costs the index).
         self.shown_env = (config.portable, strings.date(_PROBE_DATE, lang), babel.__version__)
-        state = self.state or {}
-        last_docs: dict[str, _Doc] = state.get("docs", {})
         last_inputs = state.get("shown", {}) if state.get("shown_env") == self.shown_env else {}
         self.shown_inputs: dict[str, tuple[str, str, datetime]] = {}
         self.docs: dict[str, _Doc] = {}
