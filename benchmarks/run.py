@@ -9,7 +9,8 @@ Run from the repository root with the project's virtual environment:
 
 For every size the harness writes a corpus with make_corpus.py, gives each tool its own
 copy, and times four scenarios, each repeated ``--repeat`` times (the table shows
-medians):
+medians). The tools take turns, one build each, so that a machine whose speed drifts during
+the run weighs on all of them alike:
 
   cold   no cache and no output folder;
   no-op  build again with nothing changed;
@@ -52,6 +53,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
@@ -475,7 +477,9 @@ class BuildFailed(Exception):
     pass
 
 
-def bench_tool(tool: Tool, corpus: Path, place: Path, repeat: int, timeout: float) -> ToolResult:
+def bench_tool(tool: Tool, corpus: Path, place: Path, repeat: int,
+               timeout: float) -> Generator[None, None, ToolResult]:
+    """The builds of one tool, one at a time: it yields after each (see `interleaved`)."""
     result = ToolResult(tool.name, incremental=tool.incremental)
     reason = tool.missing()
     if reason:
@@ -509,15 +513,18 @@ def bench_tool(tool: Tool, corpus: Path, place: Path, repeat: int, timeout: floa
             for path in tool.state(site, out, place):
                 remove(path)
             build("cold", round_)
+            yield
         result.output_files = count_files(out)
         result.output_mb = folder_bytes(out) / 1e6
         for round_ in range(repeat):
             build("noop", round_)
+            yield
         page: Path | None = None
         sentence = ""
         for round_ in range(repeat):
             sentence = edit_article(target, round_)
             build("edit", round_)
+            yield
             page = page or find_page(out, target, sentence)
         edited = page is not None and sentence in page.read_text("utf-8")
         result.checks["edited page shows the new sentence"] = edited
@@ -527,6 +534,7 @@ def bench_tool(tool: Tool, corpus: Path, place: Path, repeat: int, timeout: floa
         for round_ in range(repeat):
             title = add_article(site, target, round_)
             build("add", round_)
+            yield
         listed = page is not None and title in page.read_text("utf-8")
         result.checks["old page lists the added article"] = listed
         if target.newest + timedelta(hours=repeat) > datetime.now(UTC):
@@ -537,6 +545,23 @@ def bench_tool(tool: Tool, corpus: Path, place: Path, repeat: int, timeout: floa
         say(f"  {tool.name}: {err}")
     result.note = "; ".join(notes)
     return result
+
+
+def interleaved(runs: list[Generator[None, None, ToolResult]]) -> list[ToolResult]:
+    """Run the tools' builds in turn, one build of each, so that a machine that slows down or
+    speeds up during the run weighs on every tool alike; each tool still runs its scenarios in
+    order (cold, no-op, edit, add) on its own copy of the corpus."""
+    results: dict[int, ToolResult] = {}
+    live = list(enumerate(runs))
+    while live:
+        for item in list(live):
+            number, run = item
+            try:
+                next(run)
+            except StopIteration as stop:
+                results[number] = stop.value
+                live.remove(item)
+    return [results[number] for number in range(len(runs))]
 
 
 # --- reporting --------------------------------------------------------------------
@@ -735,11 +760,11 @@ def main(argv: list[str] | None = None) -> int:
         for articles in args.sizes:
             corpus = make_corpus(articles, args.seed, work)
             corpus_mb = folder_bytes(corpus / "content") / 1e6
-            results = []
-            for tool in tools:
-                place = work / f"{articles}-{tool.name}"
-                results.append(bench_tool(tool, corpus, place, args.repeat, args.timeout))
-                if not args.keep:
+            places = [work / f"{articles}-{tool.name}" for tool in tools]
+            results = interleaved([bench_tool(tool, corpus, place, args.repeat, args.timeout)
+                                   for tool, place in zip(tools, places, strict=True)])
+            if not args.keep:
+                for place in places:
                     remove(place)
             print(table(articles, corpus_mb, results, args.repeat) + "\n", flush=True)
             all_ok &= all(r.status in ("ok", "not available") and all(r.checks.values()) for r in results)
