@@ -6,7 +6,6 @@ unknown key names the nearest valid one. All defaults live in this file and nowh
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -365,6 +364,8 @@ class _Checker:
         for key in data:
             if key not in known:
                 name = ".".join((*path, str(key)))
+                import difflib  # only for a mistake: not every build pays for its import
+
                 close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
                 hint = f"did you mean '{close[0]}'?" if close else f"valid keys here: {', '.join(known)}"
                 self.error((*path, str(key)), f"unknown key '{name}'", hint)

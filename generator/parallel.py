@@ -8,7 +8,6 @@ handles a fixed slice and the slices are joined in order.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import pickle
 import signal
@@ -49,6 +48,8 @@ def _die_with_parent(parent: int) -> None:
     hold the output folder's lock it inherited (see write.lock). Linux only; elsewhere orphans
     end when they next talk to their dead parent.
     """
+    import ctypes  # here: a no-op build never forks a worker
+
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the C library of this process
     if os.getppid() != parent:  # the parent died before the signal was asked for

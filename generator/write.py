@@ -16,8 +16,6 @@ they are written again.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import errno
 import fcntl
 import functools
@@ -30,7 +28,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from generator.cache_files import process_alive
 from generator.errors import Problem, VestkaError
@@ -51,6 +49,9 @@ from generator.manifest import (
 from generator.model import OutputFile
 from generator.parallel import Later, beside
 from generator.urls import check_url_path
+
+if TYPE_CHECKING:
+    import ctypes
 
 T = TypeVar("T")
 
@@ -397,11 +398,21 @@ def _write_refused(folder: Path) -> int:
     libc = _libc()
     if libc is None:
         return 0 if os.access(folder, os.W_OK) else errno.EACCES
-    return 0 if libc.access(os.fsencode(folder), os.W_OK) == 0 else ctypes.get_errno()
+    return 0 if libc.access(os.fsencode(folder), os.W_OK) == 0 else _libc_errno()
+
+
+def _libc_errno() -> int:
+    import ctypes
+
+    return ctypes.get_errno()
 
 
 @functools.cache
 def _libc() -> ctypes.CDLL | None:
+    # ctypes is imported here: a no-op build never needs it, and its import is a fiftieth of one.
+    import ctypes
+    import ctypes.util
+
     name = ctypes.util.find_library("c")
     try:
         return ctypes.CDLL(name, use_errno=True) if name else None
