@@ -28,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser(_serve_defaults(argv))
     args = parser.parse_args(argv)
+    _ran[:] = [getattr(args, "command", None) or ""]
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
@@ -49,16 +50,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+#: The command `main` ran last (see `entry`).
+_ran: list[str] = []
+
+
 def entry() -> NoReturn:
     """The `vestka` command and `python -m generator`: `main`, then a quick exit.
 
     A build leaves a great many objects behind. Freeing them one by one as the interpreter shuts
     down took a tenth of a second at 10,000 articles, a twentieth of a one-article edit, and
-    nothing is left to do by then but to flush what is written. Any thread still running gets
-    the usual shutdown, which waits for it.
+    nothing is left to do by then but to flush what is written. Only a build ends so: other
+    commands may leave clean-up to finalizers (a deploy's temporary folders), and any thread
+    still running gets the usual shutdown, which waits for it.
     """
     code = main()
-    if threading.active_count() > 1:
+    if _ran != ["build"] or threading.active_count() > 1:
         sys.exit(code)
     if "logging" in sys.modules:  # its handlers flush at exit, and some library may have added one
         sys.modules["logging"].shutdown()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
 import threading
 from collections import deque
@@ -110,12 +111,18 @@ class Later(Generic[R]):
 
     def __init__(self, task: Callable[[], R], *, eager: bool = False) -> None:
         self._task = task
+        self._eager = eager
         self._child = 0
         self._pipe: BinaryIO | None = None
         if not hasattr(os, "fork") or threading.active_count() > 1:
             return
         reading, writing = os.pipe()
-        child = os.fork()
+        try:
+            child = os.fork()
+        except OSError:  # no memory or no process left for it: the task runs here when asked
+            os.close(reading)
+            os.close(writing)
+            return
         if child == 0:  # pragma: no cover - runs in the child, which never returns
             status = 1
             try:
@@ -128,18 +135,26 @@ class Later(Generic[R]):
                 status = 0
             finally:
                 os._exit(status)
-        os.close(writing)
-        self._child, self._pipe = child, open(reading, "rb")  # noqa: SIM115 - closed by result or close
+        self._child = child
         _open.add(self)
+        os.close(writing)
+        self._pipe = open(reading, "rb")  # noqa: SIM115 - closed by result or close
 
     def result(self) -> R:
         if self._child == 0:
             return self._task()
         assert self._pipe is not None
+        if not self._eager and not select.select([self._pipe], [], [], 0)[0]:
+            # Still at work at the lowest priority, which a busy machine may hardly run: done
+            # here, it costs what it cost before there was a child.
+            self.close()
+            return self._task()
         try:
             data = self._pipe.read()
-        finally:
-            status = self._end()
+        except BaseException:
+            self.close()
+            raise
+        status = self._end()
         return pickle.loads(data) if status == 0 else self._task()
 
     def close(self) -> None:
@@ -150,9 +165,12 @@ class Later(Generic[R]):
             self._end()
 
     def _end(self) -> int:
-        assert self._pipe is not None
-        self._pipe.close()  # a child still writing stops at its write
-        _, status = os.waitpid(self._child, 0)
+        if self._pipe is not None:
+            self._pipe.close()  # a child still writing stops at its write
+        try:
+            _, status = os.waitpid(self._child, 0)
+        except ChildProcessError:  # already reaped (SIGCHLD ignored): how it ended is unknown
+            status = 1
         self._child = 0
         _open.discard(self)
         return status

@@ -320,7 +320,7 @@ def store(dest: Destination, path: str, data: bytes | None, digest: str, copy_fr
         except (FileExistsError, NotADirectoryError):
             _make_dirs(dest.root, parent)  # a file of the old build stands where a folder must go
         dest.folders.add(parent)
-    if dest.present:
+    if dest.present or dest.reused:
         _clear(target)  # never write through a file: the old build may share its inode
     if dest.previous.get(path) == digest and _link(dest.output_dir / path, target):
         return
@@ -767,6 +767,8 @@ def _keep_added_by_hand(dest: Destination, manifest: dict[str, str]) -> list[str
     """
     assert dest.places is not None
     added = dest.hand_added() if dest.hand_added is not None else added_by_hand(dest.output_dir, dest.last)
+    # Looked for while the build ran (see `Target.look_ahead`): what was deleted since is gone.
+    added = [rel for rel in added if os.path.lexists(dest.output_dir / rel.rstrip("/"))]
     if not added:
         return []
     name, kept = dest.output_dir.name, []
@@ -784,7 +786,8 @@ def _keep_added_by_hand(dest: Destination, manifest: dict[str, str]) -> list[str
             if not folder:
                 aside.parent.mkdir(parents=True, exist_ok=True)
                 _clear(aside)
-                _link_or_copy(source, aside)
+                if not _link_or_copy(source, aside):
+                    continue
                 dest.problems.append(Problem(
                     "warning", f"{name}/{rel}", None,
                     f"this file was added by hand where the build now writes a file or folder of its own; it is "
@@ -793,7 +796,8 @@ def _keep_added_by_hand(dest: Destination, manifest: dict[str, str]) -> list[str
         _make_dirs(dest.root, target if folder else target.parent)
         if not folder:
             _clear(target)  # a leftover of the build before last, neither listed nor a folder of this build
-            _link_or_copy(source, target)
+            if not _link_or_copy(source, target):
+                continue
         kept.append(rel)
         dest.problems.append(Problem(
             "warning", f"{name}/{rel}", None,
@@ -803,11 +807,18 @@ def _keep_added_by_hand(dest: Destination, manifest: dict[str, str]) -> list[str
     return kept
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def _link_or_copy(source: Path, target: Path) -> bool:
+    """Link or copy `source` to `target`; False when `source` was deleted meanwhile."""
     try:
         os.link(source, target, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
     except OSError:
-        shutil.copy2(source, target, follow_symlinks=False)
+        try:
+            shutil.copy2(source, target, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+    return True
 
 
 def _make_dirs(root: Path, folder: Path) -> None:

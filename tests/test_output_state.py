@@ -287,3 +287,56 @@ def test_a_build_that_fails_ends_the_children_it_started_and_a_no_op_starts_none
     for child in started:
         with pytest.raises(ChildProcessError):
             os.waitpid(child, os.WNOHANG)  # ended and waited for
+
+
+def test_a_child_still_at_work_when_asked_is_ended_and_its_task_done_here():
+    here = os.getpid()
+
+    def task() -> str:
+        if os.getpid() != here:
+            time.sleep(30)  # a child starved at the lowest priority
+        return f"done in {os.getpid()}"
+
+    later = parallel.Later(task)
+    child = later._child
+    assert child
+    assert later.result() == f"done in {here}"
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)  # killed and waited for, not left sleeping
+
+
+def test_a_file_added_by_hand_and_deleted_before_the_write_is_not_looked_for(make_site, monkeypatch):
+    site = small_site(make_site)
+    output = site / "output"
+    build(load_config(site), Options())
+    (output / "kept.txt").write_text("added by hand\n", encoding="utf-8")
+    real = write.added_by_hand
+    monkeypatch.setattr(write, "added_by_hand", lambda *args: [*real(*args), "gone.txt", "gone-folder/"])
+    monkeypatch.setattr(write, "CHECK_APART_FROM", 0)
+    (site / "content/en/2011/a1.md").write_text(article("Article 1", "2011-03-11", "New text.", tags=["X"]),
+                                                encoding="utf-8")
+    result = build(load_config(site), Options())  # found early, deleted since: no error, no warning
+    assert [p.file for p in result.problems if "by hand" in p.message or "not made by" in p.message] == [
+        "output/kept.txt"]
+    assert (output / "kept.txt").is_file() and not (output / "gone.txt").exists()
+
+
+def test_a_build_before_last_whose_files_are_all_damaged_is_not_written_through(make_site):
+    site = small_site(make_site)
+    output = site / "output"
+    build(load_config(site), Options())
+    build(load_config(site), Options())  # output/ and the build before last share every inode
+    rels = sorted(listed(output))
+    for rel in rels:  # edited in place: both builds' copies are damaged
+        with open(output / rel, "ab") as handle:
+            handle.write(b"edited by hand\n")
+    edited = {rel: (output / rel).read_bytes() for rel in rels}
+    opened = {rel: open(output / rel, "rb") for rel in rels}  # noqa: SIM115 - the inodes as they are
+    try:
+        build(load_config(site), Options())
+        # Every file was replaced by a new inode: the old ones still hold what the hand wrote.
+        assert {rel: handle.read() for rel, handle in opened.items()} == edited
+    finally:
+        for handle in opened.values():
+            handle.close()
+    assert all(sha(output / rel) == digest for rel, digest in listed(output).items())
