@@ -8,6 +8,7 @@ handles a fixed slice and the slices are joined in order.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import select
@@ -38,6 +39,7 @@ def _init(task: Callable[[Any], Any], parent: int) -> None:
     # Ctrl+C is the parent's to handle: it stops the pool; workers would only print tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    gc.enable()  # the build turned collection off in its own process (see build.build), not for workers
     _die_with_parent(parent)
     _worker_task[:] = [task]
 
@@ -49,7 +51,7 @@ def _die_with_parent(parent: int) -> None:
     hold the output folder's lock it inherited (see write.lock). Linux only; elsewhere orphans
     end when they next talk to their dead parent.
     """
-    import ctypes  # here: a no-op build never forks a worker
+    import ctypes  # here, in the forked process: the build's own process need not load it
 
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the C library of this process
@@ -117,6 +119,7 @@ class Later(Generic[R]):
         if not hasattr(os, "fork") or threading.active_count() > 1:
             return
         reading, writing = os.pipe()
+        parent = os.getpid()
         try:
             child = os.fork()
         except OSError:  # no memory or no process left for it: the task runs here when asked
@@ -127,6 +130,7 @@ class Later(Generic[R]):
             status = 1
             try:
                 os.close(reading)
+                _die_with_parent(parent)  # a killed build leaves no process behind
                 if not eager:
                     os.nice(19)
                 data = pickle.dumps(task(), protocol=pickle.HIGHEST_PROTOCOL)

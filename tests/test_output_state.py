@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -340,3 +341,30 @@ def test_a_build_before_last_whose_files_are_all_damaged_is_not_written_through(
         for handle in opened.values():
             handle.close()
     assert all(sha(output / rel) == digest for rel, digest in listed(output).items())
+
+
+def test_a_build_does_not_collect_garbage_in_its_own_process_and_restores_collection(make_site, monkeypatch):
+    from generator import stages
+
+    site = small_site(make_site)
+    seen: list[bool] = []
+    real = stages.read
+    monkeypatch.setattr(stages, "read", lambda *args, **kwargs: seen.append(gc.isenabled()) or real(*args, **kwargs))
+    build(load_config(site), Options(use_cache=False))
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        build(load_config(site), Options(use_cache=False))
+        assert seen == [False, False] and not gc.isenabled()  # as it found it
+    finally:
+        gc.enable()
+
+
+def test_forked_workers_collect_garbage_as_usual():
+    gc.disable()
+    try:
+        found = list(parallel.ordered_imap(lambda _: gc.isenabled(), list(range(parallel.MIN_PARALLEL_ITEMS)),
+                                           workers=2))
+    finally:
+        gc.enable()
+    assert found and all(found)
