@@ -190,7 +190,7 @@ class OutputFile:
     path: str
     #: The bytes to write, or None when the file is copied from `copy_from`.
     data: bytes | None = None
-    copy_from: Path | None = None
+    copy_from: Path | str | None = None
     #: SHA-256 of the bytes, when known: made by the worker that rendered them, or taken from the
     #: previous build for a file not made again (then `data` and `copy_from` are None).
     digest: str = ""

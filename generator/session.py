@@ -238,7 +238,7 @@ def _index(memory: Remembered, options: Options) -> BuildResult:
         for path, item in fresh.items():
             if manifest.get(path) == item.digest:
                 continue
-            data = item.data if item.data is not None else item.copy_from.read_bytes()  # type: ignore[union-attr]
+            data = item.data if item.data is not None else write.read_bytes(item.copy_from)  # type: ignore[arg-type]
             _replace(write.safe_target(output_dir, path), data)
             replaced[path] = manifest.get(path, "")
             manifest[path] = item.digest

@@ -308,7 +308,8 @@ class Destination:
     hand_added: Callable[[], list[str]] | None = None
 
 
-def store(dest: Destination, path: str, data: bytes | None, digest: str, copy_from: Path | None = None) -> None:
+def store(dest: Destination, path: str, data: bytes | None, digest: str,
+          copy_from: Path | str | None = None) -> None:
     """Put one file of the new build into `dest.root`, unless it holds those bytes already."""
     if dest.present.get(path) == digest:
         return
@@ -327,8 +328,14 @@ def store(dest: Destination, path: str, data: bytes | None, digest: str, copy_fr
     if data is None:
         if copy_from is None:
             raise WriteError(f"{path} is unchanged but missing from the previous build")
-        data = copy_from.read_bytes()
+        data = read_bytes(copy_from)
     _write_bytes(target, data)
+
+
+def read_bytes(path: Path | str) -> bytes:
+    """The bytes of a file to copy (a string path saves making a `Path` for each of thousands)."""
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def _write_bytes(target: Path, data: bytes) -> None:
@@ -717,7 +724,7 @@ def _fill(files: Iterable[OutputFile], dest: Destination,
             digest = item.digest
         else:
             if data is None:
-                data = item.copy_from.read_bytes()  # type: ignore[union-attr]
+                data = read_bytes(item.copy_from)  # type: ignore[arg-type]
             digest = hashlib.sha256(data).hexdigest()
         manifest[item.path] = digest
         if dest.previous.get(item.path) == digest:
