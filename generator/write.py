@@ -145,7 +145,7 @@ class Target:
 
         Not before the build knows it will write: a no-op build would pay for the forks.
         """
-        if self.output.files and len(self.output.files) >= CHECK_APART_FROM and self._spare is None:
+        if len(self.output.files) >= CHECK_APART_FROM and self._spare is None:
             self._spare_check = Later(functools.partial(_check_spare, self.places))
             self._hand_added = Later(functools.partial(added_by_hand, self.places.output_dir, self.output.files))
 
