@@ -1,14 +1,12 @@
 """The build pipeline: the only module that knows the order of the stages.
 
-    discover -> read -> assemble -> check links -> images -> templates -> plan -> check claims
-    -> decide -> render+write -> save
+    discover -> [text edits] -> read -> assemble -> check links -> images -> templates -> plan
+    -> check claims -> decide -> render+write -> save
 
-First everything is read and assembled into one `Site`, so that links, lists and sidebars can
-see all of it; then every output is planned and checked before anything is written; then each
-page is reused, spliced or rendered (see `generator.incremental`) and written into the build
-state folder, which is swapped in as output/ only when everything succeeded: a failure
-anywhere leaves the previous output/ as it was. Each stage is timed (`vestka build -v`); what
-each does is in `generator.stages` (discovery in `sources`).
+All is read and assembled into one `Site`; every output is planned and checked, then reused,
+spliced or rendered (`generator.incremental`) into a folder swapped in as output/ only when all
+succeeded. "text edits" redoes the few articles whose text alone changed, and ends the build
+(`generator.edits`). Stages are timed (`vestka build -v`) and described in `generator.stages`.
 """
 
 from __future__ import annotations
@@ -25,11 +23,9 @@ from generator.search_behind import index_left_behind
 
 def build(config: Config, options: Options | None = None) -> BuildResult:
     """Build the site of `config` into its output folder; raise ContentError when input is bad."""
-    # No cyclic garbage collection in this process while it builds: the build's objects live to
-    # its end and hold next to no cycles, and walking them again and again was a tenth of a
-    # one-article edit. Forked workers collect as usual (see parallel).
-    collecting = gc.isenabled()
-    gc.disable()
+    # No cyclic garbage collection here while it builds: the build's objects live to its end,
+    # and walking them again and again was a tenth of an edit. Workers collect (see parallel).
+    collecting, _ = gc.isenabled(), gc.disable()
     try:
         with write.disk_errors(config.site_dir, config.output_dir):  # a full or read-only disk is no bug
             return _build(config, options or Options())
@@ -51,6 +47,13 @@ def _build(config: Config, options: Options) -> BuildResult:
             return result
         if target is not None:
             target.look_ahead()
+        edits = layer.text_edits(inputs, options) if not report.problems else None
+    if edits is not None:
+        from generator.edits import apply_edits  # Markdown, Jinja, Babel, but no page of the archive
+
+        with timer("text edits"):
+            if apply_edits(edits, config, inputs, target, layer, report, result, options.drafts, progress):
+                return result
     from generator import stages  # Markdown, Jinja, Pillow: a no-op build never loads them
 
     with timer("read+markdown"):

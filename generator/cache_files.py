@@ -50,6 +50,37 @@ def load_blob(path: Path, fingerprint: str) -> tuple[dict[str, Any] | None, str]
     return _unpickled(payload, fingerprint)
 
 
+class _Hashing:
+    """A file that hashes what is written to it (for a pickle written as it is made)."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle, self.digest = handle, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.handle.write(data)
+
+
+def save_blob_streamed(path: Path, fingerprint: str, data: dict[str, Any]) -> bool:
+    """`save_blob` for a big `data`: pickled straight into the file, never whole in memory (a
+    forked child writes an archive's site so, and its memory counts with the build's)."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as handle:
+            handle.write(_MAGIC + b"0" * 64)
+            hashing = _Hashing(handle)
+            pickle.dump({**data, "fingerprint": fingerprint}, hashing, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.seek(len(_MAGIC))
+            handle.write(hashing.digest.hexdigest().encode("ascii"))
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False
+    return True
+
+
 def save_blob(path: Path, fingerprint: str, data: dict[str, Any], *, distinct: bool = False) -> bool:
     """Write a cache file atomically, with a checksum of its payload; False when it cannot be.
 

@@ -7,7 +7,7 @@ claims (every output path with what produces it) are checked before anything is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -60,14 +60,8 @@ def page_jobs(site: Site, bodies: dict[str, RenderedBody], config: Config, views
     def links(lang: str, kind: str, key: str = "") -> tuple[str, ...]:
         return tuple(item["url"] for item in views.language_links(lang, kind, key))
 
-    for source, page in site.pages.items():
-        older, newer = site.neighbours.get(source, (None, None))
-        linked = tuple(source_urls.get(link[len(SOURCE):].partition("#")[0], "")
-                       for link in bodies[source].internal_links if link.startswith(SOURCE))
-        inputs = ArticleInputs(source, page.template, linked, translations_of(site, page), older, newer,
-                               site.related.get(source, ()), page.lang)
-        yield Job("article" if page.kind == "article" else "page", page.url_path, page.output_path, source,
-                  inputs=inputs)
+    for source in site.pages:
+        yield page_job(site, bodies, source_urls, source)
     for code in config.language_codes:
         for kind in ("home", "tag", "author", "year", "month"):
             for index, listing in enumerate(site.listings[(code, kind)]):
@@ -101,6 +95,18 @@ def page_jobs(site: Site, bodies: dict[str, RenderedBody], config: Config, views
     yield Job("404", "/404.html", "404.html", code, inputs=LanguageInputs(code, links(code, "404"), code))
     for alias in site.aliases:
         yield Job("alias", alias.url_path, alias.output_path, alias.target, inputs=AliasInputs(alias.target))
+
+
+def page_job(site: Site, bodies: Mapping[str, RenderedBody], source_urls: dict[str, str], source: str) -> Job:
+    """The job of the article or standalone page `source` (`source_urls`: the URL of every page)."""
+    page = site.pages[source]
+    older, newer = site.neighbours.get(source, (None, None))
+    linked = tuple(source_urls.get(link[len(SOURCE):].partition("#")[0], "")
+                   for link in bodies[source].internal_links if link.startswith(SOURCE))
+    inputs = ArticleInputs(source, page.template, linked, translations_of(site, page), older, newer,
+                           site.related.get(source, ()), page.lang)
+    return Job("article" if page.kind == "article" else "page", page.url_path, page.output_path, source,
+               inputs=inputs)
 
 
 def plan_outputs(site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings, views: Views,

@@ -28,12 +28,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from generator.build import Options, build
 from generator.config import Config
-from generator.errors import Problem
-from generator.model import BuildResult, Job, OutputFile, Page, RenderedBody, SourceFile
+from generator.edits import Edit, read_edit, same_warnings
+from generator.model import BuildResult, Job, OutputFile, RenderedBody, SourceFile
 
 if TYPE_CHECKING:
     from generator.plan import Plan
@@ -60,16 +59,6 @@ class Remembered:
     jobs: dict[str, list[Job]] = field(default_factory=dict)
     #: Converts the Markdown of edited files, made on first use.
     converter: Any = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Edit:
-    """A file whose text alone changed: its page as read now, its body and its reading's warnings."""
-
-    rel: str
-    page: Page
-    body: RenderedBody
-    problems: list[Problem]
 
 
 class Session:
@@ -137,7 +126,7 @@ def _quick(memory: Remembered, changed: tuple[str, ...]) -> BuildResult | None:
     return _apply(memory, edits, started)
 
 
-def _text_edit(memory: Remembered, rel: str) -> _Edit | None:
+def _text_edit(memory: Remembered, rel: str) -> Edit | None:
     """The new page and body of `rel` when only its text changed."""
     config, site = memory.config, memory.site
     old_page, old_body = site.pages.get(rel), memory.bodies.get(rel)
@@ -148,25 +137,15 @@ def _text_edit(memory: Remembered, rel: str) -> _Edit | None:
     except OSError:
         return None
     from generator.markup import MarkdownRenderer
-    from generator.read import read_source
 
     source = SourceFile(rel.removeprefix("content/"), "page", str(config.site_dir / rel), st.st_size, st.st_mtime_ns)
-    page, problems = read_source(source, config, rel, ZoneInfo(config.timezone))
-    if page is None or any(p.severity == "error" for p in problems):
-        return None
     if memory.converter is None:
         memory.converter = MarkdownRenderer(sanitize=config.sanitize)
-    body = memory.converter.render(page)
-    page = replace(page, body_md="")
-    if (replace(page, digest=old_page.digest) != old_page or body.summary_text != old_body.summary_text
-            or body.internal_links != old_body.internal_links):
-        return None
-    return _Edit(rel, page, body, problems)
+    return read_edit(config, source, old_page, old_body, memory.converter)
 
 
-def _apply(memory: Remembered, edits: list[_Edit], started: float) -> BuildResult | None:
-    from generator import feeds, images, links, produce, write
-    from generator.errors import sort_problems
+def _apply(memory: Remembered, edits: list[Edit], started: float) -> BuildResult | None:
+    from generator import feeds, produce, write
     from generator.incremental import Decision
     from generator.search_behind import mark_behind
 
@@ -174,18 +153,11 @@ def _apply(memory: Remembered, edits: list[_Edit], started: float) -> BuildResul
     previous = {edit.rel: (site.pages[edit.rel], bodies[edit.rel]) for edit in edits}
     for edit in edits:
         site.pages[edit.rel], bodies[edit.rel], renderer.bodies[edit.rel] = edit.page, edit.body, edit.body
-    # The warnings of each file, made as a full build makes them, must be those the last build
-    # gave; a changed line number or a new image without alt text is the full build's to report.
-    photos = replace(memory.photos, page_memo={}, memo_path=None)
-    for edit in edits:
-        rel, page, body = edit.rel, edit.page, edit.body
-        found = (list(edit.problems) + links.check_links(site, {rel: body}, memory.inputs.found.assets,
-                                                          memory.inputs.static, config.content_dir)
-                 + images.check_pages({rel: page}, {rel: body}, photos, config.site_dir))
-        if sort_problems(found) != sort_problems([p for p in memory.result.problems if p.file == rel]):
-            for back, (old_page, old_body) in previous.items():  # as it was: the full build starts from disk
-                site.pages[back], bodies[back], renderer.bodies[back] = old_page, old_body, old_body
-            return None
+    if not same_warnings(site, edits, memory.inputs.found.assets, memory.inputs.static, memory.photos, config,
+                         memory.result.problems):
+        for back, (old_page, old_body) in previous.items():  # as it was: the full build starts from disk
+            site.pages[back], bodies[back], renderer.bodies[back] = old_page, old_body, old_body
+        return None
     for rel in previous:
         renderer.views.forget(rel)
     made: list[OutputFile] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import gc
 import itertools
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -23,7 +24,7 @@ from generator.incremental import Decision, NullIncremental
 from generator.incremental.keys import Keys
 from generator.links import blocked_resources
 from generator.links import check_links as find_broken_links
-from generator.model import BuildResult, Page, RenderedBody, Site
+from generator.model import BuildResult, OutputFile, Page, RenderedBody, Site
 from generator.plan import Plan, plan_outputs
 from generator.reading import read_pages
 from generator.render import Renderer, bytecode_folder, make_environment
@@ -110,11 +111,13 @@ def render_to_check(plan: Plan, renderer: Renderer, strings: Strings, report: Re
 
 def decide(plan: Plan, site: Site, renderer: Renderer, photos: images.Photos, bodies: Bodies,
            layer: NullIncremental, *, drafts: bool, result: BuildResult) -> Decision:
-    """decide: for each planned page, reuse the last build's file, splice its sidebar, or render it."""
+    """decide: for each planned page, reuse the last build's file, splice its sidebar, or render it.
+    The layer starts keeping the site for the text edits of the next build."""
     keys = Keys(site, renderer.views, layer.common, show_drafts=drafts,
                 shown_of=lambda source: photos.page_key(site.pages[source], bodies.get(source)))
     decision = layer.decide(plan, keys)
     result.sidebar_updates = len(decision.splice)
+    layer.keep_site(site)
     return decision
 
 
@@ -123,16 +126,23 @@ def render_and_write(target: write.Target, config: Config, site: Site, bodies: B
                      result: BuildResult, progress: produce.Progress | None) -> None:
     """render+write: pages (reused, spliced or rendered on all cores), feeds, sitemap and copied files
     written into the build state folder, which is then swapped in as output/."""
+    def made(dest: write.Destination) -> Iterable[OutputFile]:
+        return itertools.chain(
+            produce.pages(plan.jobs, decision, renderer, functools.partial(write.store, dest), progress=progress),
+            feeds.render_feeds(site, bodies, config, plan.feeds, layer.feed_reuse()), plan.files)
+
+    write_out(target, config, made, result, report)
+
+
+def write_out(target: write.Target, config: Config, made: Callable[[write.Destination], Iterable[OutputFile]],
+              result: BuildResult, report: Report) -> None:
+    """Write the files `made(destination)` gives into the build state folder and swap it in as output/."""
     with write.lock(target.places):
-        write.check_output_dir(config.output_dir, config.site_dir)
+        write.check_output_dir(config.output_dir, config.site_dir, built=bool(target.output.files))
         write.clean_leftovers(target.places)
         with write.open_destination(target.places, target.output, target.spare(), target.hand_added) as dest:
-            made = itertools.chain(
-                produce.pages(plan.jobs, decision, renderer, functools.partial(write.store, dest),
-                              progress=progress),
-                feeds.render_feeds(site, bodies, config, plan.feeds, layer.feed_reuse()), plan.files)
             result.manifest, result.files_written, result.files_unchanged, result.files_removed = write.commit(
-                dest, made)
+                dest, made(dest))
     report.extend(dest.problems)
 
 

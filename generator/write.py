@@ -371,8 +371,9 @@ def clean_leftovers(places: Places) -> list[str]:
     return removed
 
 
-def check_output_dir(output_dir: Path, site_dir: Path) -> None:
-    """Refuse an output folder that would replace something that is not a previous build."""
+def check_output_dir(output_dir: Path, site_dir: Path, built: bool = False) -> None:
+    """Refuse an output folder that would replace something that is not a previous build
+    (`built`: its manifest was read already, at the start of this build)."""
     resolved = output_dir.resolve()
     site = site_dir.resolve()
     if resolved == site or site.is_relative_to(resolved) or resolved == Path(resolved.anchor):
@@ -381,7 +382,7 @@ def check_output_dir(output_dir: Path, site_dir: Path) -> None:
                                   "choose an empty or new folder, e.g. --output output")])
     if output_dir.is_symlink():
         raise WriteError(f"refusing to build into {output_dir}: it is a symbolic link")
-    if output_dir.exists() and read_manifest(output_dir) is None and (
+    if not built and output_dir.exists() and read_manifest(output_dir) is None and (
             not output_dir.is_dir() or any(output_dir.iterdir())):
             raise WriteError(f"refusing to replace {output_dir}: it was not made by Vestka",
                              [Problem("error", str(output_dir.name), None,
@@ -418,11 +419,9 @@ def _libc_errno() -> int:
 def _libc() -> ctypes.CDLL | None:
     # ctypes is imported here: a no-op build never needs it, and its import is a fiftieth of one.
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
-    try:
-        return ctypes.CDLL(name, use_errno=True) if name else None
+    try:  # the C library this process runs on: finding it by name runs ldconfig, a twentieth of an edit
+        return ctypes.CDLL(None, use_errno=True)
     except OSError:
         return None
 

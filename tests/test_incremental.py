@@ -25,6 +25,8 @@ operation = st.one_of(
     st.tuples(st.just("add"), st.integers(0, 9), st.sampled_from(["en", "ru", "be"]), st.integers(0, 4),
               st.integers(0, 4)),
     st.tuples(st.just("edit_body"), st.integers(0, 9), st.text("abc xyz\nсуд палітвязняў", min_size=1, max_size=30)),
+    # A paragraph after the first: the summary stays, and the build takes the text-edit path.
+    st.tuples(st.just("append"), st.integers(0, 9), st.text("abc xyz\nсуд палітвязняў", min_size=1, max_size=30)),
     st.tuples(st.just("edit_title"), st.integers(0, 9), st.integers(0, 4)),
     st.tuples(st.just("tags"), st.integers(0, 9), st.lists(st.sampled_from(TAGS), max_size=3)),
     st.tuples(st.just("date"), st.integers(0, 9), st.integers(0, 4)),
@@ -108,6 +110,8 @@ class Site:
             a["stem"] = a["stem"] + "r"
         elif kind == "edit_body":
             a["body"] = args[1].strip() or "x"
+        elif kind == "append":
+            a["body"] = a["body"].partition("\n\n")[0] + "\n\n" + (" ".join(args[1].split()) or "x")
         elif kind == "edit_title":
             a["title"] = f"{TITLES[args[1]]} {n}"
         elif kind == "tags":

@@ -100,5 +100,5 @@ def test_build_lists_the_stages_and_little_else():
     timed = [call.args[0].value for call in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)),
                                                    key=lambda n: n.lineno)
              if getattr(call.func, "id", "") == "timer" and call.args and isinstance(call.args[0], ast.Constant)]
-    assert timed == ["discover", "read+markdown", "assemble", "check links", "images", "templates",
+    assert timed == ["discover", "text edits", "read+markdown", "assemble", "check links", "images", "templates",
                      "plan+sitemap+search index", "check claims", "render", "decide", "render+write", "save"]

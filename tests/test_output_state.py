@@ -191,7 +191,7 @@ def test_a_failure_meanwhile_is_raised_and_the_child_is_not_left_behind(tmp_path
         return b"x" * (1 << 20)  # more than a pipe holds: the child waits to write
 
     def failing() -> None:
-        while not child.exists():
+        while not child.exists() or not child.read_text(encoding="utf-8"):  # written, not only made
             time.sleep(0.01)
         raise ValueError("meanwhile failed")
 

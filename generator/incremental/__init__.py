@@ -4,7 +4,8 @@
 - `output_state`: what the last build of an output folder was made from (the no-op check) and
   the key and hash of every file it wrote;
 - `keys`: the key of each planned output (a hash of what it shows);
-- `splice`: pages whose only change is their sidebar.
+- `splice`: pages whose only change is their sidebar;
+- `text_edits`: what a build leaves for the next one to redo a text edit without the archive.
 
 `open_layer` gives `Incremental` for a normal build, and `NullIncremental` (the same interface,
 reusing nothing) for `--no-cache` and `vestka check`. A stage asks the layer; it never needs to
@@ -22,12 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.config import Config
+from generator.incremental import output_state, text_edits
 from generator.incremental.keys import Keys
 from generator.incremental.output_state import OutputState
 from generator.incremental.page_cache import PageCache
 from generator.incremental.splice import splice_safe
-from generator.manifest import BuildCheck
-from generator.model import BuildResult
+from generator.incremental.text_edits import TextEdits
+from generator.manifest import MANIFEST, BuildCheck
+from generator.model import BuildResult, Page
+from generator.search_behind import index_behind
 from generator.theme import templates_fingerprint
 
 if TYPE_CHECKING:
@@ -58,6 +62,17 @@ class NullIncremental:
         """True (and `result` filled from the last build) when nothing changed since it."""
         return False
 
+    def text_edits(self, inputs: Inputs, options: Any) -> TextEdits | None:
+        """The page files changed since the last build, when they may be text edits that
+        `generator.edits` can redo alone; None when a full build is needed."""
+        return None
+
+    def keep_site(self, site: Any) -> None:
+        """Keep the assembled site for the text edits of the next build (see `text_edits`)."""
+
+    def save_edited(self, result: BuildResult, output_dir: Path, edits: TextEdits, pages: dict[str, Page]) -> None:
+        """Save the state after a build that redid the text edits `pages` (source -> new page)."""
+
     def claims_changed(self, claims: list[tuple[str, str]]) -> bool:
         return True
 
@@ -86,6 +101,10 @@ class Incremental(NullIncremental):
         self.templates = ""
         self.keys: dict[str, str] = {}
         self._keys: Keys | None = None
+        self.frame = ""
+        self.stamps: dict[str, tuple[int, int]] = {}
+        self._snapshot: Any = None
+        self._keep = False
 
     @functools.cached_property
     def pages(self) -> PageCache:  # type: ignore[override]
@@ -108,6 +127,29 @@ class Incremental(NullIncremental):
             return False
         self.state.result_of_unchanged(result)
         return True
+
+    def text_edits(self, inputs: Inputs, options: Any) -> TextEdits | None:
+        found, state = inputs.found, self.state
+        self.frame = text_edits.frame_key(found, inputs.static, options, self.templates)
+        self.stamps = text_edits.stamps_of(found)
+        # `vestka serve` keeps its own session (generator.session), and its threads forbid a fork.
+        self._keep = not options.defer_search and options.session is None
+        due = state.data.get("next_due")
+        if (state.path is None or options.strict or not self._keep or index_behind(self.config)
+                or not state.data or state.output.damaged or (due is not None and time.time() >= due)
+                or state.data.get("manifest_stat") != output_state._stat(self.config.output_dir / MANIFEST)):
+            return None
+        return text_edits.find(state.path, state.fingerprint, state.data.get("inputs", ""), self.frame, found.pages)
+
+    def keep_site(self, site: Any) -> None:
+        if self.state.path is not None and self._keep:
+            self._snapshot = text_edits.keep_site(site, self.state.path, self.state.fingerprint, self.inputs)
+
+    def save_edited(self, result: BuildResult, output_dir: Path, edits: TextEdits, pages: dict[str, Page]) -> None:
+        assert self.state.path is not None
+        self.state.save_edited(self.inputs, output_dir)
+        text_edits.save(self.state.path, self.state.fingerprint, self.inputs, self.frame, self.stamps,
+                        edits.last["snapshot"], {**edits.last.get("overrides", {}), **pages})
 
     def claims_changed(self, claims: list[tuple[str, str]]) -> bool:
         # The paths of an archive rarely change between builds; the same paths passed last time.
@@ -138,6 +180,10 @@ class Incremental(NullIncremental):
     def save(self, result: BuildResult, output_dir: Path) -> None:
         self.pages.save()
         self.state.save(self.inputs, self.keys, result.manifest, output_dir, result, result.next_due)
+        if self.state.path is not None and self.frame:
+            kept = self._snapshot is not None and self._snapshot.result()
+            text_edits.save(self.state.path, self.state.fingerprint, self.inputs, self.frame, self.stamps,
+                            self.inputs if kept else None, {})
 
 
 def open_layer(config: Config, target: Target | None) -> NullIncremental:

@@ -133,7 +133,7 @@ class OutputState:
             self._keys = {}
             if self.path is not None and self.data:
                 found = load_blob(self.path.with_suffix(".keys"), self.fingerprint)[0]
-                if found and found.get("inputs") == self.data.get("inputs"):
+                if found and found.get("inputs") == self.data.get("keys_of", self.data.get("inputs")):
                     # The same strings as the manifests' (see manifest.read_manifest).
                     self._keys = {intern(path): (key, intern(digest)) for path, (key, digest) in found["keys"].items()}
         return self._keys
@@ -150,6 +150,17 @@ class OutputState:
                 found = load_blob(self.path.with_suffix(".sitemap"), self.fingerprint)[0]
                 self._sitemap = found.get("entries", {}) if found else {}
         return self._sitemap
+
+    def save_edited(self, inputs: str, output_dir: Path) -> None:
+        """The state after a build that redid only text edits (see `text_edits`): the keys of
+        the last full build stay, under its inputs. A file it remade now has another hash than
+        its key's, so it is not reused by that key; the pages that only show the edited
+        articles have the same bytes, and a new key for them in the next full build."""
+        if self.path is None:
+            return
+        self.data = {**self.data, "keys_of": self.data.get("keys_of", self.data.get("inputs")), "inputs": inputs,
+                     "manifest_stat": _stat(output_dir / MANIFEST), "saved_ns": time.time_ns()}
+        save_blob(self.path, self.fingerprint, self.data)
 
     def save(self, inputs: str, keys: dict[str, str], manifest: Any, output_dir: Path, result: Any,
              next_due: float | None) -> None:

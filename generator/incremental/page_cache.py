@@ -55,6 +55,8 @@ class PageCache:
         self.rejected = ""
         #: Pages served from the cache in this build.
         self.hits = 0
+        #: Body shards read by `stored_body`.
+        self.bodies_read: set[int] = set()
 
     @classmethod
     def open(cls, config: Config, enabled: bool = True) -> PageCache:
@@ -79,6 +81,41 @@ class PageCache:
         self.rejected = self.rejected or why
         if found is not None:
             self.related = found.get("related", {})
+
+    @classmethod
+    def open_lazily(cls, config: Config) -> PageCache:
+        """The cache with nothing read yet: `stored_body` and `patch` read only the shards they need."""
+        return cls.open(config, enabled=False).at(config.cache_dir)
+
+    def at(self, folder: Path) -> PageCache:
+        self.folder = folder
+        return self
+
+    def stored_body(self, page: Page) -> RenderedBody | None:
+        """The cached body of `page` (this very text), its shard read on first use."""
+        key = _body_key(page)
+        shard = _shard(key)
+        if shard not in self.bodies_read:
+            self.bodies_read.add(shard)
+            self._load_bodies(shard)
+        return self.bodies.get(key)
+
+    def patch(self, rel: str, source: SourceFile, page: Page, warnings: list[Problem], body: RenderedBody) -> None:
+        """Put the page of one file and its body in their shards, and write just those two files:
+        for a build that read only that file (see `text_edits`)."""
+        path = self._path("pages", _shard(rel))
+        found = load_blob(path, self.fingerprint)[0] or {}
+        # An entry that was racy when its shard was saved stays so: it must be read again.
+        racy = found.get("saved_ns", 0) - RACY_NS
+        entries = {key: entry for key, entry in found.get("pages", {}).items() if entry[1] < racy}
+        key = page.source if page.source == rel else rel
+        entries[key] = (source.size, source.mtime_ns, replace(page, body_md=""), tuple(warnings))
+        self.stored_body(page)  # reads the body shard
+        shard = _shard(_body_key(page))
+        kept = {key: body for key, body in self.bodies.items() if _shard(key) == shard}
+        kept[_body_key(page)] = self.bodies[_body_key(page)] = body
+        _save_bodies(self._path("bodies", shard), self.fingerprint, kept)
+        save_blob(path, self.fingerprint, {"pages": entries, "saved_ns": time.time_ns()})
 
     def _load_bodies(self, shard: int) -> str:
         # Body HTML stays in the file, read only for the pages made again (see RenderedBody).

@@ -256,7 +256,8 @@ class _LanguageIndex:
             else:
                 shown = (page.title, urls.relative_url(search_page, page.url_path, config.portable),
                          strings.date(page.date, lang), page.date.date().isoformat())
-            self.docs[source] = _Doc(ids[source], _text_key(page, bodies.get(source)), shown)
+            # A page without a digest (none that `read` makes) is keyed by its body.
+            self.docs[source] = _Doc(ids[source], _text_key(page, None if page.digest else bodies.get(source)), shown)
         self.bits = shard_bits(len(self.docs))
         self.params = (_FORMAT, self.bits, EXCERPT_CHARS, ANALYZER_VERSION)
         self.analysis_files: dict[int, dict[str, tuple[str, bytes]]] = {}
