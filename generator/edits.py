@@ -141,8 +141,9 @@ def apply_edits(edits: Any, config: Config, inputs: Any, target: Any, layer: Any
     except (_NotCached, TemplateError):
         return False
     # From here on the text edits are made: the search index is patched in its cache.
-    index = search.index_files(site, bodies, config, strings, cache=True, progress=progress)
-    folders = tuple(search.index_folder(code) for code in config.language_codes) if config.search else ()
+    languages = {edit.page.lang for edit in made}  # the other languages' indexes stay as they are
+    index = search.index_files(site, bodies, config, strings, cache=True, progress=progress, languages=languages)
+    folders = tuple(search.index_folder(code) for code in sorted(languages)) if config.search else ()
     redone = {item.path for item in files}
     kept = [OutputFile(path, digest=digest) for path, digest in target.output.files.items()
             if path not in redone and not (folders and path.startswith(folders))]

@@ -92,8 +92,10 @@ Progress = Callable[[str, int, int], None]
 
 
 def index_files(site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings, *,
-                cache: bool = True, defer: bool = False, progress: Progress | None = None) -> list[OutputFile]:
-    """Every file of the search index (nothing when search is off), made or patched in the cache.
+                cache: bool = True, defer: bool = False, progress: Progress | None = None,
+                languages: Iterable[str] | None = None) -> list[OutputFile]:
+    """Every file of the search index (nothing when search is off), made or patched in the cache;
+    with `languages`, those of their indexes only (a text edit leaves the others as they are).
 
     Without `cache` the index is made in memory and nothing is kept for the next build. With
     `defer`, a language that has an index in the cache keeps it as it is, even when articles
@@ -106,7 +108,7 @@ def index_files(site: Site, bodies: dict[str, RenderedBody], config: Config, str
     fingerprint = index_fingerprint(config)
     out: list[OutputFile] = []
     behind = False
-    for code in config.language_codes:
+    for code in config.language_codes if languages is None else [c for c in config.language_codes if c in languages]:
         index = _LanguageIndex(code, site, bodies, config, strings, folder, fingerprint, progress)
         kept = index.kept() if defer and folder is not None else None
         if kept is not None:
