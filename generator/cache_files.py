@@ -16,7 +16,7 @@ import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from generator import __version__
 
@@ -64,21 +64,14 @@ class _Hashing:
 def save_blob_streamed(path: Path, fingerprint: str, data: dict[str, Any]) -> bool:
     """`save_blob` for a big `data`: pickled straight into the file, never whole in memory (a
     forked child writes an archive's site so, and its memory counts with the build's)."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as handle:
-            handle.write(_MAGIC + b"0" * 64)
-            hashing = _Hashing(handle)
-            pickle.dump({**data, "fingerprint": fingerprint}, hashing, protocol=pickle.HIGHEST_PROTOCOL)
-            handle.seek(len(_MAGIC))
-            handle.write(hashing.digest.hexdigest().encode("ascii"))
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        return False
-    return True
+    def write(handle: BinaryIO) -> None:
+        handle.write(_MAGIC + b"0" * 64)
+        hashing = _Hashing(handle)
+        pickle.dump({**data, "fingerprint": fingerprint}, hashing, protocol=pickle.HIGHEST_PROTOCOL)
+        handle.seek(len(_MAGIC))
+        handle.write(hashing.digest.hexdigest().encode("ascii"))
+
+    return _atomically(path, write)
 
 
 def save_blob(path: Path, fingerprint: str, data: dict[str, Any], *, distinct: bool = False) -> bool:
@@ -197,14 +190,20 @@ def _unpickled(payload: bytes, fingerprint: str) -> tuple[dict[str, Any] | None,
 
 
 def _write_atomically(path: Path, parts: list[bytes | memoryview]) -> bool:
-    # Written piece by piece: joined, a big cache file would be in memory twice.
+    def write(handle: BinaryIO) -> None:
+        for part in parts:  # piece by piece: joined, a big cache file would be in memory twice
+            handle.write(part)
+
+    return _atomically(path, write)
+
+
+def _atomically(path: Path, write: Callable[[BinaryIO], None]) -> bool:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_dead_temporaries(path.parent)
         with open(tmp, "wb") as handle:
-            for part in parts:
-                handle.write(part)
+            write(handle)
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):

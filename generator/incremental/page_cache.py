@@ -91,6 +91,17 @@ class PageCache:
         self.folder = folder
         return self
 
+    def stored_page(self, rel: str) -> Page | None:
+        """The cached page of the file `rel` as last read (whatever its size and time now), its
+        shard read on first use."""
+        shard = _shard(rel)
+        if shard not in self.saved_ns:
+            found = load_blob(self._path("pages", shard), self.fingerprint)[0] or {}
+            self.pages.update(found.get("pages", {}))
+            self.saved_ns[shard] = found.get("saved_ns", 0)
+        entry = self.pages.get(rel)
+        return entry[2] if entry is not None and len(entry) == 4 else None
+
     def stored_body(self, page: Page) -> RenderedBody | None:
         """The cached body of `page` (this very text), its shard read on first use."""
         key = _body_key(page)
