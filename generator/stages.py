@@ -45,7 +45,8 @@ def read(inputs: Inputs, config: Config, layer: NullIncremental, report: Report,
 
 def assemble(pages: list[Page], bodies: Bodies, config: Config, layer: NullIncremental, report: Report, *,
              drafts: bool, future: bool, now: datetime | None, result: BuildResult) -> tuple[Site, Bodies]:
-    """assemble: the `Site` of the published pages, and their bodies (drafts and future pages left out)."""
+    """assemble: the `Site` of the published pages, and their bodies (drafts and future pages left
+    out); the layer starts keeping the site for the text edits of the next build."""
     now = now or datetime.now().astimezone()
     site, problems = assemble_site(pages, config, drafts=drafts, future=future, now=now,
                                    related_memo=layer.pages.related)
@@ -56,6 +57,9 @@ def assemble(pages: list[Page], bodies: Bodies, config: Config, layer: NullIncre
     # The site stays until the end: the garbage collector need not walk it again and again,
     # and forked workers share its memory instead of copying it.
     gc.freeze()
+    # Kept for the text edits of the next build by a child forked now, while this process is
+    # at its smallest: the child's memory counts with the build's.
+    layer.keep_site(site)
     return site, {source: bodies[source] for source in site.pages}
 
 
@@ -111,13 +115,11 @@ def render_to_check(plan: Plan, renderer: Renderer, strings: Strings, report: Re
 
 def decide(plan: Plan, site: Site, renderer: Renderer, photos: images.Photos, bodies: Bodies,
            layer: NullIncremental, *, drafts: bool, result: BuildResult) -> Decision:
-    """decide: for each planned page, reuse the last build's file, splice its sidebar, or render it.
-    The layer starts keeping the site for the text edits of the next build."""
+    """decide: for each planned page, reuse the last build's file, splice its sidebar, or render it."""
     keys = Keys(site, renderer.views, layer.common, show_drafts=drafts,
                 shown_of=lambda source: photos.page_key(site.pages[source], bodies.get(source)))
     decision = layer.decide(plan, keys)
     result.sidebar_updates = len(decision.splice)
-    layer.keep_site(site)
     return decision
 
 
