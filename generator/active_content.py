@@ -12,9 +12,10 @@ sheets that may be XSLT, compressed SVG) as active. It errs on the side of repor
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from html.parser import HTMLParser
+from typing import Any
 
 from generator.errors import Problem
 from generator.model import SourceFile
@@ -28,42 +29,49 @@ _INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
 _SCHEMES = ("javascript:", "vbscript:", "data:text/html", "data:application/xhtml")
 
 
-class _Finder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found = ""
+@functools.cache
+def _finder() -> type[Any]:
+    # html.parser is imported when an HTML or SVG file is checked, not by every build (a no-op one).
+    from html.parser import HTMLParser
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.found:
-            return
-        name = tag.rpartition(":")[2]
-        if name in _ACTIVE_ELEMENTS:
-            self.found = f"a <{tag}> element"
-            return
-        for attr, value in attrs:
-            local = attr.rpartition(":")[2]
-            plain = _INVISIBLE.sub("", value or "").lower()
-            if local.startswith("on"):
-                self.found = f"an event-handler attribute {attr!r} on <{tag}>"
-            elif any(scheme in plain for scheme in _SCHEMES):
-                self.found = f"a script URL in the {attr!r} attribute of <{tag}>"
-            elif name == "meta" and local == "http-equiv" and plain == "refresh":
-                self.found = "a <meta http-equiv=refresh> redirect"
+    class _Finder(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.found = ""
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
             if self.found:
                 return
+            name = tag.rpartition(":")[2]
+            if name in _ACTIVE_ELEMENTS:
+                self.found = f"a <{tag}> element"
+                return
+            for attr, value in attrs:
+                local = attr.rpartition(":")[2]
+                plain = _INVISIBLE.sub("", value or "").lower()
+                if local.startswith("on"):
+                    self.found = f"an event-handler attribute {attr!r} on <{tag}>"
+                elif any(scheme in plain for scheme in _SCHEMES):
+                    self.found = f"a script URL in the {attr!r} attribute of <{tag}>"
+                elif name == "meta" and local == "http-equiv" and plain == "refresh":
+                    self.found = "a <meta http-equiv=refresh> redirect"
+                if self.found:
+                    return
 
-    handle_startendtag = handle_starttag
+        handle_startendtag = handle_starttag
 
-    def handle_pi(self, data: str) -> None:
-        if not self.found and data.lower().startswith("xml-stylesheet"):
-            self.found = "an xml-stylesheet instruction (XSLT can run script)"
+        def handle_pi(self, data: str) -> None:
+            if not self.found and data.lower().startswith("xml-stylesheet"):
+                self.found = "an xml-stylesheet instruction (XSLT can run script)"
 
-    def handle_decl(self, decl: str) -> None:
-        if not self.found and "<!entity" in f"<!{decl}".lower():
-            self.found = "an XML entity declaration"
+        def handle_decl(self, decl: str) -> None:
+            if not self.found and "<!entity" in f"<!{decl}".lower():
+                self.found = "an XML entity declaration"
 
-    def unknown_decl(self, data: str) -> None:
-        self.handle_decl(data)
+        def unknown_decl(self, data: str) -> None:
+            self.handle_decl(data)
+
+    return _Finder
 
 
 def find_active(data: bytes, suffix: str) -> str:
@@ -73,7 +81,7 @@ def find_active(data: bytes, suffix: str) -> str:
     text = data.decode("utf-8", errors="replace")
     if "<!entity" in text.lower():
         return "an XML entity declaration"
-    finder = _Finder()
+    finder = _finder()()
     finder.feed(text)
     finder.close()
     return finder.found

@@ -41,6 +41,7 @@ from generator.manifest import (
     checked,
     compare,
     file_stats,
+    load_output_record,
     load_stats,
     manifest_bytes,
     read_manifest,
@@ -173,10 +174,9 @@ def open_target(output_dir: Path, cache_dir: Path, meanwhile: Callable[[], T]) -
     the disk; and `meanwhile()`, run while a forked process makes the check's `stat` calls."""
     places = places_for(output_dir, cache_dir)
     migrate_old_state(places)
-    files = read_manifest(output_dir)
+    stats, files = load_output_record(places.stats, output_dir)
     if files is None:
         return Target(places, NO_BUILD), meanwhile()
-    stats = load_stats(places.stats)
     compared = functools.partial(compare, output_dir, files, stats)
     if len(files) < CHECK_APART_FROM:
         (damaged, restamped), result = compared(), meanwhile()
@@ -648,9 +648,9 @@ def commit(dest: Destination, files: Iterable[OutputFile], *, progress: Callable
             _unlink_and_prune(places.spare, rel)
     stats = _stats_after(dest, manifest)
     if first and _link_spare(output_dir, places.spare, manifest, listed):
-        save_stats(places.stats, stats, stats)
+        save_stats(places.stats, stats, stats, manifest, output_dir)
     else:  # the old output/ is now the spare folder, its files as they were checked
-        save_stats(places.stats, stats, dest.verified)
+        save_stats(places.stats, stats, dest.verified, manifest, output_dir)
     removed = len(set(dest.last) - set(manifest))
     return manifest, written, unchanged, removed
 

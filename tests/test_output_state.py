@@ -368,3 +368,26 @@ def test_forked_workers_collect_garbage_as_usual():
     finally:
         gc.enable()
     assert found and all(found)
+
+
+def test_output_s_manifest_is_read_from_the_record_while_its_file_is_the_one_the_build_wrote(make_site):
+    from generator.manifest import MANIFEST, load_output_record, read_manifest
+
+    site = small_site(make_site)
+    config = load_config(site)
+    build(config, Options())
+    places = write.places_for(config.output_dir, config.cache_dir)
+    listed = read_manifest(config.output_dir)
+    stats, files = load_output_record(places.stats, config.output_dir)
+    assert files == listed and set(stats) == set(listed)
+    # The JSON file edited by hand: the record no longer stands for it, the file is read.
+    data = json.loads((config.output_dir / MANIFEST).read_text(encoding="utf-8"))
+    gone = sorted(data["files"])[0]
+    del data["files"][gone]
+    (config.output_dir / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+    stats, files = load_output_record(places.stats, config.output_dir)
+    assert files == read_manifest(config.output_dir) and gone not in files
+    # And the build after it makes the file anew, listed again.
+    build(config, Options())
+    assert gone in read_manifest(config.output_dir)
+    assert load_output_record(places.stats, config.output_dir)[1] == read_manifest(config.output_dir)

@@ -183,3 +183,28 @@ def test_a_text_edit_interrupted_before_its_state_is_saved_is_made_again(make_si
     result, output = built(site)
     assert output == clean_build(site, tmp_path / "clean")
     assert os.path.exists(load_config(site).output_dir / "en/2011/03/a0/index.html")
+
+
+def test_the_vestka_command_keeps_the_site_in_a_forked_child_and_takes_the_text_edit_path(make_site, tmp_path):
+    """In a fresh interpreter without threads, the snapshot is written by a forked child (the
+    test process runs threads, so its own builds write it in-process)."""
+    import subprocess
+    import sys
+
+    site = make(make_site)
+    root = Path(__file__).resolve().parents[1]
+
+    def vestka(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "generator", *args, "--site", str(site)], capture_output=True,
+                              text=True, env={**os.environ, "PYTHONPATH": str(root)}, check=True)
+        return done.stdout
+
+    vestka("build")
+    snapshots = list(load_config(site).cache_dir.glob(f"output-*{SNAPSHOT_SUFFIX}"))
+    assert len(snapshots) == 1 and snapshots[0].stat().st_size > 0
+    assert not list(load_config(site).cache_dir.glob("*.tmp"))  # written in full, renamed into place
+    age_files(site)
+    append(site, "content/ru/2011/a1.md", "Новы абзац пра суд.")
+    out = vestka("build", "-v")
+    assert "text edits" in out and "read+markdown" not in out
+    assert tree(load_config(site).output_dir) == clean_build(site, tmp_path / "clean")
