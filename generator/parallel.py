@@ -106,14 +106,17 @@ class Later(Generic[R]):
 
     For work a build may not need (a no-op build needs none of it): `close()` ends the child
     unread. Without `eager` the child runs at the lowest priority, on a core this process leaves
-    idle, so that a build which never asks is not slowed. Only the result travels back. Where
-    fork is missing, or other threads run (a fork would copy their locks as they are), or the
-    child fails, `result()` runs `task` here instead.
+    idle, so that a build which never asks is not slowed; `result()` then does the task here if
+    the child is still at work, unless `waited` (for work that must not slow the build's busy
+    stages, but is worth waiting for: once this process waits, a core is idle). Only the result
+    travels back. Where fork is missing, or other threads run (a fork would copy their locks as
+    they are), or the child fails, `result()` runs `task` here instead.
     """
 
-    def __init__(self, task: Callable[[], R], *, eager: bool = False) -> None:
+    def __init__(self, task: Callable[[], R], *, eager: bool = False, waited: bool = False) -> None:
         self._task = task
         self._eager = eager
+        self._waited = waited
         self._child = 0
         self._pipe: BinaryIO | None = None
         if not hasattr(os, "fork") or threading.active_count() > 1:
@@ -148,7 +151,7 @@ class Later(Generic[R]):
         if self._child == 0:
             return self._task()
         assert self._pipe is not None
-        if not self._eager and not select.select([self._pipe], [], [], 0)[0]:
+        if not self._eager and not self._waited and not select.select([self._pipe], [], [], 0)[0]:
             # Still at work at the lowest priority, which a busy machine may hardly run: done
             # here, it costs what it cost before there was a child.
             self.close()

@@ -306,6 +306,22 @@ def test_a_child_still_at_work_when_asked_is_ended_and_its_task_done_here():
         os.waitpid(child, os.WNOHANG)  # killed and waited for, not left sleeping
 
 
+def test_a_waited_child_still_at_work_when_asked_is_waited_for_not_redone_here():
+    here = os.getpid()
+
+    def task() -> int:
+        if os.getpid() != here:
+            time.sleep(0.5)  # still at work when asked
+        return os.getpid()
+
+    later = parallel.Later(task, waited=True)
+    child = later._child
+    assert child
+    assert later.result() == child  # the child's result: the task did not run here
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)
+
+
 def test_a_file_added_by_hand_and_deleted_before_the_write_is_not_looked_for(make_site, monkeypatch):
     site = small_site(make_site)
     output = site / "output"

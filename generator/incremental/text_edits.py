@@ -100,8 +100,9 @@ def keep_site(site: Any, state_path: Path, fingerprint: str, ident: str) -> Any:
         return save_blob_streamed(state_path.with_suffix(SNAPSHOT_SUFFIX), fingerprint, {"id": ident, "site": kept})
 
     # Not in this process: pickling a 10k archive's site takes a third of a second, which the
-    # child spends on the core the write stage leaves idle.
-    return Later(write, eager=True)
+    # child spends at the lowest priority on a core the build leaves idle (the search index of
+    # a cold build keeps both busy: the child must not slow it).
+    return Later(write, waited=True)
 
 
 def save(state_path: Path, fingerprint: str, inputs_key: str, frame: str, stamps: dict[str, tuple[int, int]],
