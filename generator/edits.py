@@ -99,7 +99,7 @@ class StoredBodies(dict):  # type: ignore[type-arg]
 
 
 def apply_edits(edits: Any, config: Config, inputs: Any, target: Any, layer: Any, report: Report,
-          result: BuildResult, drafts: bool, progress: Any) -> bool:
+                result: BuildResult, drafts: bool, progress: Any) -> bool:
     """Redo the text edits `edits` (see `generator.incremental.text_edits`) into output/; False,
     with nothing written, when one of them is more than a text edit: the full build then runs."""
     from generator import feeds, images, produce, search, stages
