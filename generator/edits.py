@@ -142,11 +142,12 @@ def apply_edits(edits: Any, config: Config, inputs: Any, target: Any, layer: Any
         changed = {edit.rel for edit in made}
         files += feeds.render_feeds(site, bodies, config, [plan for plan in feeds.plan_feeds(site, config, strings)
                                                            if changed.intersection(plan.items)])
+        # Patched in its cache: a patch cut short leaves files the next build finds damaged
+        # (each is checked against its hash), and rebuilds.
+        languages = {edit.page.lang for edit in made}  # the other languages' indexes stay as they are
+        index = search.index_files(site, bodies, config, strings, cache=True, progress=progress, languages=languages)
     except (_NotCached, TemplateError):
         return False
-    # From here on the text edits are made: the search index is patched in its cache.
-    languages = {edit.page.lang for edit in made}  # the other languages' indexes stay as they are
-    index = search.index_files(site, bodies, config, strings, cache=True, progress=progress, languages=languages)
     folders = tuple(search.index_folder(code) for code in sorted(languages)) if config.search else ()
     redone = {item.path for item in files}
     kept = [OutputFile(path, digest=digest) for path, digest in target.output.files.items()
@@ -155,7 +156,8 @@ def apply_edits(edits: Any, config: Config, inputs: Any, target: Any, layer: Any
     data = layer.state.data
     result.pages, result.listings, result.next_due = data.get("pages", 0), data.get("listings", 0), data.get("next_due")
     # The warnings of the last build, but those of its write stage: this one's are in `report`.
-    report.extend([p for p in last if not p.file.startswith(f"{config.output_dir.name}/")])
+    written = layer.state.data.get("write_problems", [])
+    report.extend([p for p in last if p not in written])
     result.problems = sort_problems(report.problems)
     for edit in made:
         cache.patch(edit.rel, edit.source, edit.page, edit.problems, edit.body)

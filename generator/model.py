@@ -317,6 +317,8 @@ class BuildResult:
     #: Source files whose page and body came from the page cache instead of being read again.
     pages_from_cache: int = 0
     problems: list[Problem] = field(default_factory=list)
+    #: Those of `problems` the write stage found (files added to output/ by hand).
+    write_problems: list[Problem] = field(default_factory=list)
     #: stage name -> seconds, in pipeline order.
     timings: dict[str, float] = field(default_factory=dict)
     #: path inside output/ -> SHA-256 of its bytes.

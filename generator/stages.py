@@ -146,6 +146,7 @@ def write_out(target: write.Target, config: Config, made: Callable[[write.Destin
             result.manifest, result.files_written, result.files_unchanged, result.files_removed = write.commit(
                 dest, made(dest))
     report.extend(dest.problems)
+    result.write_problems = list(dest.problems)
 
 
 

@@ -208,3 +208,39 @@ def test_the_vestka_command_keeps_the_site_in_a_forked_child_and_takes_the_text_
     out = vestka("build", "-v")
     assert "text edits" in out and "read+markdown" not in out
     assert tree(load_config(site).output_dir) == clean_build(site, tmp_path / "clean")
+
+
+def test_warnings_are_kept_whatever_the_output_folder_is_called(make_site, tmp_path):
+    """The last build's warnings are reported again but for its write stage's, told apart by
+    where they came from, not by their path: here output/ is called `content` too."""
+    site = make(make_site, **{"content/en/2011/broken.md": article(
+        "Broken", "2011-03-30", "First.\n\nA [link](/nowhere/) and ![](/missing.jpg).")})
+    into = tmp_path / "www" / "content"
+    config = dataclasses.replace(load_config(site), output_override=into)
+    first = build(config, Options())
+    assert any("/nowhere/" in p.message for p in first.problems)
+    (into / "added-by-hand.txt").write_text("not made by the build\n", encoding="utf-8")
+    second = build(config, Options())  # a full one: reports the file added by hand
+    assert any("added-by-hand.txt" in p.file for p in second.problems)
+    (into / "added-by-hand.txt").unlink()
+    append(site, "content/en/2011/a0.md", "A paragraph.")
+    age_files(site)  # the edit too: the build after the next one is then a no-op
+    third = build(config, Options())
+    assert list(third.timings) == ["discover", "text edits"]
+    assert third.problems == [p for p in second.problems if "added-by-hand.txt" not in p.file]
+    fourth = build(config, Options())
+    assert list(fourth.timings) == ["discover"] and fourth.problems == third.problems
+
+
+def test_a_body_missing_from_the_page_cache_makes_the_full_build_run(make_site, tmp_path):
+    site = make(make_site)
+    build(load_config(site), Options())
+    cache = load_config(site).cache_dir
+    for shard in cache.glob("bodies-*.bin"):  # every body gone from the cache, and the search index
+        shard.unlink()
+    shutil.rmtree(cache / "search")
+    age_files(site)
+    append(site, "content/en/2011/a0.md", "A paragraph when the cache is damaged.")
+    result, output = built(site)
+    assert "text edits" in result.timings and "read+markdown" in result.timings
+    assert output == clean_build(site, tmp_path / "clean")

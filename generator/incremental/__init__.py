@@ -147,7 +147,7 @@ class Incremental(NullIncremental):
 
     def save_edited(self, result: BuildResult, output_dir: Path, edits: TextEdits, pages: dict[str, Page]) -> None:
         assert self.state.path is not None
-        self.state.save_edited(self.inputs, output_dir)
+        self.state.save_edited(self.inputs, output_dir, result)
         text_edits.save(self.state.path, self.state.fingerprint, self.inputs, self.frame, self.stamps,
                         edits.last["snapshot"], {**edits.last.get("overrides", {}), **pages})
 

@@ -151,7 +151,7 @@ class OutputState:
                 self._sitemap = found.get("entries", {}) if found else {}
         return self._sitemap
 
-    def save_edited(self, inputs: str, output_dir: Path) -> None:
+    def save_edited(self, inputs: str, output_dir: Path, result: Any) -> None:
         """The state after a build that redid only text edits (see `text_edits`): the keys of
         the last full build stay, under its inputs. A file it remade now has another hash than
         its key's, so it is not reused by that key; the pages that only show the edited
@@ -159,7 +159,8 @@ class OutputState:
         if self.path is None:
             return
         self.data = {**self.data, "keys_of": self.data.get("keys_of", self.data.get("inputs")), "inputs": inputs,
-                     "manifest_stat": _stat(output_dir / MANIFEST), "saved_ns": time.time_ns()}
+                     "manifest_stat": _stat(output_dir / MANIFEST), "saved_ns": time.time_ns(),
+                     "problems": list(result.problems), "write_problems": list(result.write_problems)}
         save_blob(self.path, self.fingerprint, self.data)
 
     def save(self, inputs: str, keys: dict[str, str], manifest: Any, output_dir: Path, result: Any,
@@ -179,6 +180,7 @@ class OutputState:
             "files": len(manifest),
             "saved_ns": time.time_ns(),
             "problems": list(result.problems) if result.problems else [],
+            "write_problems": list(result.write_problems),
         }
         save_blob(self.path, self.fingerprint, self.data)
         if self._sitemap is not None:
