@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 #: The command `main` ran last (see `entry`).
 _ran: list[str] = []
+#: Set by `entry`: this process ends when its command does (callers of `main` go on).
+_ending: list[bool] = []
 
 
 def entry() -> NoReturn:
@@ -64,6 +66,7 @@ def entry() -> NoReturn:
     commands may leave clean-up to finalizers (a deploy's temporary folders), and any thread
     still running gets the usual shutdown, which waits for it.
     """
+    _ending[:] = [True]
     code = main()
     if _ran != ["build"] or threading.active_count() > 1:
         sys.exit(code)
@@ -224,10 +227,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     config = _config(args, args.output)
     progress = _Progress(sys.stderr, shown=not args.quiet)
     started = time.perf_counter()
-    # No cyclic garbage collection in this process, which ends with the build (see `entry`):
-    # the build turns it back on as it was, and the first collection after a build walked
-    # everything the build had made, a tenth of a one-article edit.
-    gc.disable()
+    if _ending:
+        # No cyclic garbage collection in a process that ends with the build (see `entry`): the
+        # build turns it back on as it was, and the first collection after a build walked
+        # everything the build had made, a tenth of a one-article edit.
+        gc.disable()
     result = build(config, Options(drafts=args.drafts, future=args.future, strict=args.strict,
                                    use_cache=not args.no_cache, progress=progress))
     progress.done()

@@ -244,3 +244,15 @@ def test_a_body_missing_from_the_page_cache_makes_the_full_build_run(make_site, 
     result, output = built(site)
     assert "text edits" in result.timings and "read+markdown" in result.timings
     assert output == clean_build(site, tmp_path / "clean")
+
+
+def test_the_build_command_called_in_a_process_that_goes_on_leaves_garbage_collection_on(make_site):
+    """Only `entry` (the `vestka` command, which ends with the build) turns collection off."""
+    import gc
+
+    from generator import cli
+
+    site = make(make_site)
+    assert gc.isenabled()
+    assert cli.main(["build", "--site", str(site), "-q"]) == 0
+    assert gc.isenabled()
