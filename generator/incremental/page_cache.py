@@ -85,11 +85,9 @@ class PageCache:
     @classmethod
     def open_lazily(cls, config: Config) -> PageCache:
         """The cache with nothing read yet: `stored_body` and `patch` read only the shards they need."""
-        return cls.open(config, enabled=False).at(config.cache_dir)
-
-    def at(self, folder: Path) -> PageCache:
-        self.folder = folder
-        return self
+        cache = cls.open(config, enabled=False)
+        cache.folder = config.cache_dir
+        return cache
 
     def stored_page(self, rel: str) -> Page | None:
         """The cached page of the file `rel` as last read (whatever its size and time now), its
