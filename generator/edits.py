@@ -140,8 +140,8 @@ def apply_edits(edits: Any, config: Config, inputs: Any, target: Any, layer: Any
         source_urls = {source: page.url_path for source, page in site.pages.items()}
         files = [produce.make(renderer, Decision(), page_job(site, bodies, source_urls, edit.rel)) for edit in made]
         changed = {edit.rel for edit in made}
-        files += feeds.render_feeds(site, bodies, config, [plan for plan in feeds.plan_feeds(site, config, strings)
-                                                           if changed.intersection(plan.items)])
+        files += feeds.render_feeds(site, bodies, config, [job for job in feeds.plan_feeds(site, config, strings)
+                                                           if changed.intersection(job.inputs.items)])
         # Patched in its cache: a patch cut short leaves files the next build finds damaged
         # (each is checked against its hash), and rebuilds.
         languages = {edit.page.lang for edit in made}  # the other languages' indexes stay as they are

@@ -21,7 +21,7 @@ from generator import __version__, urls
 from generator.config import Config
 from generator.i18n import Strings
 from generator.markup import SOURCE, resolve_link, rewrite_site_links
-from generator.model import OutputFile, Page, RenderedBody, Site
+from generator.model import FeedInputs, Job, OutputFile, Page, RenderedBody, Site
 from generator.site_paths import list_url, tag_identity
 from generator.xmltext import xml_text
 
@@ -97,53 +97,43 @@ class Feed:
         return max((e.updated for e in self.entries), default=_EPOCH)
 
 
-@dataclass(frozen=True, slots=True)
-class FeedPlan:
-    """One feed to write: known before any is made, so paths can be checked and feeds streamed."""
-
-    path: str
-    format: str  # "atom" or "rss"
-    title: str
-    subtitle: str
-    lang: str
-    #: URL path of the HTML page the feed follows.
-    page_path: str
-    items: tuple[str, ...]
-    #: What identifies the feed's text besides its items (for the reuse key).
-    identity: str
-
-
-def plan_feeds(site: Site, config: Config, strings: Strings) -> list[FeedPlan]:
-    """Atom + RSS per language, Atom per tag and per author, newest `feed_items` articles each."""
-    plans = []
+def plan_feeds(site: Site, config: Config, strings: Strings) -> list[Job]:
+    """Atom + RSS per language, Atom per tag and per author, newest `feed_items` articles each:
+    a `Job` of kind "feed" each, whose `FeedInputs` are all its render reads but the config."""
+    jobs = []
     for code in config.language_codes:
         language = config.language(code)
         site_title = language.title or config.title
         home = list_url(code)
         items = site.articles.get(code, ())[: config.feed_items]
         subtitle = language.description or config.description
-        plans.append(FeedPlan(_file(atom_path(home)), "atom", site_title, subtitle, code, home, items, site_title))
-        plans.append(FeedPlan(_file(rss_path(home)), "rss", site_title, subtitle, code, home, items, site_title))
+        jobs.append(_job(FeedInputs(code, "atom", site_title, subtitle, site_title, home, items)))
+        jobs.append(_job(FeedInputs(code, "rss", site_title, subtitle, site_title, home, items)))
         for kind, key in (("tag", "tag_heading"), ("author", "author_heading")):
             for listing in site.listings.get((code, kind), ()):
                 title = f"{strings.get(code, key, name=listing.title)} — {site_title}"
-                plans.append(FeedPlan(_file(atom_path(listing.url_path)), "atom", title, "", code, listing.url_path,
-                                      listing.pages[: config.feed_items], title + listing.url_path))
-    return plans
+                jobs.append(_job(FeedInputs(code, "atom", title, "", site_title, listing.url_path,
+                                            listing.pages[: config.feed_items])))
+    return jobs
 
 
-def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, plans: list[FeedPlan],
-                 reuse: Callable[[FeedPlan], str | None] | None = None) -> Iterator[OutputFile]:
-    """The files of `plans`, made one at a time (an archive's feeds hold a lot of text).
+def _job(inputs: FeedInputs) -> Job:
+    url = (atom_path if inputs.format == "atom" else rss_path)(inputs.page_path)
+    return Job("feed", url, _file(url), inputs=inputs)
 
-    `reuse(plan)` may return the hash of a feed that is known to be unchanged since the last
+
+def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, jobs: list[Job],
+                 reuse: Callable[[Job], str | None] | None = None) -> Iterator[OutputFile]:
+    """The files of the feed `jobs`, made one at a time (an archive's feeds hold a lot of text).
+
+    `reuse(job)` may return the hash of a feed that is known to be unchanged since the last
     build; that feed is then not made again.
     """
     base = config.base_url
     source_urls = {source: page.url_path for source, page in site.pages.items()}
     # Most articles are in several feeds (language, tags, authors): each entry is made once and
     # kept only until the last feed that shows it is written.
-    uses = Counter(source for plan in plans for source in plan.items)
+    uses = Counter(source for job in jobs for source in job.inputs.items)
     made: dict[str, Entry] = {}
     memo: dict[str, str] = {}
 
@@ -161,28 +151,22 @@ def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, pl
             found = made[source] = make_entry(page, bodies.get(source), config, source_urls)
         return found
 
-    for plan in plans:
-        digest = reuse(plan) if reuse else None
+    for job in jobs:
+        inputs: FeedInputs = job.inputs
+        digest = reuse(job) if reuse else None
         if digest:
-            yield OutputFile(plan.path, digest=digest, sources=plan.items)
+            yield OutputFile(job.output_path, digest=digest, sources=inputs.items)
         else:
-            publisher = (config.language(plan.lang).title or config.title)
-            name = ATOM_NAME if plan.format == "atom" else RSS_NAME
-            feed = _feed(plan.title, plan.subtitle, plan.lang, plan.page_path, name, publisher, plan.items, entry, base)
-            data = atom_xml(feed, memo) if plan.format == "atom" else rss_xml(feed)
-            yield OutputFile(plan.path, data, sources=plan.items)
-        for source in plan.items:
+            feed = Feed(title=inputs.title, subtitle=inputs.subtitle, lang=inputs.lang,
+                        page_url=urls.absolute_url(base, inputs.page_path), self_url=urls.absolute_url(base, job.url_path),
+                        publisher=inputs.publisher, entries=tuple(map(entry, inputs.items)))
+            data = atom_xml(feed, memo) if inputs.format == "atom" else rss_xml(feed)
+            yield OutputFile(job.output_path, data, sources=inputs.items)
+        for source in inputs.items:
             uses[source] -= 1
             if not uses[source]:
                 made.pop(source, None)
                 memo.pop(urls.absolute_url(base, site.pages[source].url_path), None)
-
-
-def _feed(title: str, subtitle: str, lang: str, page_path: str, name: str, publisher: str,
-          items: tuple[str, ...], entry: Callable[[str], Entry], base: str) -> Feed:
-    return Feed(title=title, subtitle=subtitle, lang=lang, page_url=urls.absolute_url(base, page_path),
-                self_url=urls.absolute_url(base, page_path + name), publisher=publisher,
-                entries=tuple(entry(s) for s in items))
 
 
 def _file(url_path: str) -> str:

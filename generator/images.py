@@ -66,7 +66,9 @@ BODY_SIZES = "(min-width: 46rem) 42rem, calc(100vw - 2rem)"
 
 @dataclass(frozen=True, slots=True)
 class Variant:
-    """One published file of a photo."""
+    """One published file of a photo: the job of one derivative. It is made from its photo's
+    `ImageInfo` and these fields alone (`make_files`), and its cache name is its key: a hash of
+    the recipe, the image settings and the original's bytes, then its width and format."""
 
     #: Path inside output/.
     path: str

@@ -290,6 +290,34 @@ class LanguageInputs:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedInputs:
+    """An Atom or RSS feed: its channel, and the articles it carries (newest first)."""
+
+    SOURCES: ClassVar[tuple[str, ...]] = ("items",)
+    lang: str
+    #: "atom" or "rss".
+    format: str
+    title: str
+    subtitle: str
+    #: Who publishes it: the language's site title.
+    publisher: str
+    #: URL path of the HTML page the feed follows.
+    page_path: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapInputs:
+    """The sitemap: each language's URLs as (path, lastmod, alternates) tuples (`sitemap.SitemapUrl`).
+
+    The sitemap is made on every build that renders, entry by entry: an entry's text is reused
+    when its tuple, its key, is the last build's (most URLs of an archive do not change)."""
+
+    SOURCES: ClassVar[tuple[str, ...]] = ()
+    by_lang: tuple[tuple[str, tuple[Any, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class AliasInputs:
     """A redirect from an old URL to the page at `target`."""
 

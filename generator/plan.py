@@ -1,7 +1,8 @@
 """Plan the outputs: every file the build will write, known before any is made.
 
-Pages are `Job`s (rendered later, on all cores); feeds are `FeedPlan`s (streamed to the
-writer); the sitemap, robots.txt, the search fallback and copied files are made here. The
+Pages and feeds are `Job`s, each with the inputs record its render reads (pages rendered
+later, on all cores; feeds streamed to the writer); the sitemap, robots.txt, the search
+index and copied files are made here. The
 claims (every output path with what produces it) are checked before anything is written.
 """
 
@@ -35,9 +36,14 @@ from generator.views import Views
 @dataclass(slots=True)
 class Plan:
     jobs: list[Job]
-    feeds: list[feeds.FeedPlan]
+    #: Jobs of kind "feed" (see `feeds.plan_feeds`).
+    feeds: list[Job]
+    #: The sitemap's job (its files are made with the plan: see `sitemap.sitemap_files`).
+    sitemap: Job
     #: Files made or copied as they are: sitemap, robots.txt, search fallback, assets, static files.
     files: list[OutputFile] = field(default_factory=list)
+    #: This build's sitemap entries by their `SitemapUrl`, for the next build.
+    sitemap_entries: dict[Any, str] = field(default_factory=dict)
     #: Folders the build fills by itself ({folder/: what fills it}): nothing else may write into them.
     reserved: dict[str, str] = field(default_factory=dict)
 
@@ -46,7 +52,7 @@ class Plan:
         out = [(job.output_path, job.source) for job in self.jobs]
         out += [(item.path, item.sources[0] if item.copy_from is not None and item.sources
                  else f"the generated file {item.path}") for item in self.files]
-        out += [(plan.path, f"the generated file {plan.path}") for plan in self.feeds]
+        out += [(job.output_path, f"the generated file {job.output_path}") for job in self.feeds]
         out += list(self.reserved.items())  # a path ending in "/" claims the whole folder
         return out
 
@@ -111,13 +117,15 @@ def page_job(site: Site, bodies: Mapping[str, RenderedBody], source_urls: dict[s
 
 def plan_outputs(site: Site, bodies: dict[str, RenderedBody], config: Config, strings: Strings, views: Views,
                  assets: list[SourceFile], static: dict[str, SourceFile],
-                 sitemap_memo: dict[tuple[Any, ...], str] | None, *, search_cache: bool | None,
+                 sitemap_entries: dict[tuple[Any, ...], str] | None, *, search_cache: bool | None,
                  photos: Photos | None = None, search_defer: bool = False,
                  progress: search.Progress | None = None) -> Plan:
     """Every output of the build. `search_cache`: whether the search index keeps its work in the
     cache (None: no index at all, when checking); `search_defer`: see `search.index_files`."""
-    plan = Plan(list(page_jobs(site, bodies, config, views)), feeds.plan_feeds(site, config, strings))
-    plan.files += sitemap.render_sitemap(site, config, memo=sitemap_memo)
+    plan = Plan(list(page_jobs(site, bodies, config, views)), feeds.plan_feeds(site, config, strings),
+                sitemap.plan_sitemap(site, config))
+    files, plan.sitemap_entries = sitemap.sitemap_files(plan.sitemap, config, last=sitemap_entries)
+    plan.files += files
     if search_cache is not None:
         plan.files += search.index_files(site, bodies, config, strings, cache=search_cache, defer=search_defer,
                                          progress=progress)

@@ -164,8 +164,8 @@ def _apply(memory: Remembered, edits: list[Edit], started: float) -> BuildResult
     for rel in previous:
         made += [produce.make(renderer, Decision(), job) for job in memory.jobs[rel]]
     changed = set(previous)
-    made += feeds.render_feeds(site, bodies, config, [plan for plan in memory.plan.feeds
-                                                      if changed.intersection(plan.items)])
+    made += feeds.render_feeds(site, bodies, config, [job for job in memory.plan.feeds
+                                                      if changed.intersection(job.inputs.items)])
     manifest = dict(memory.result.manifest)
     output_dir = config.output_dir
     replaced: dict[str, str] = {}

@@ -14,14 +14,13 @@ not in `site.pages`, so they never reach the sitemap.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
 from generator import urls
 from generator.config import Config
-from generator.model import OutputFile, Site
+from generator.model import Job, OutputFile, Site, SitemapInputs
 from generator.site_paths import list_url, translations_of
 from generator.xmltext import xml_text
 
@@ -39,9 +38,8 @@ _INDEX_TAIL = "</sitemapindex>\n"
 _INDEXES = ("tags", "archive", "authors")
 
 
-@dataclass(frozen=True, slots=True)
-class SitemapUrl:
-    """One <url> entry; paths are from the site root."""
+class SitemapUrl(NamedTuple):
+    """One <url> entry; paths are from the site root. A tuple: it is its entry's memo key."""
 
     path: str
     lastmod: datetime | None
@@ -106,33 +104,36 @@ def url_xml(item: SitemapUrl, base_url: str) -> str:
     return "".join(parts)
 
 
-def render_sitemap(site: Site, config: Config, *, max_urls: int = MAX_URLS, max_bytes: int = MAX_BYTES,
-                   memo: dict[tuple[Any, ...], str] | None = None) -> list[OutputFile]:
-    """sitemap.xml (split into an index of per-language sitemaps past the limits) and robots.txt.
+def plan_sitemap(site: Site, config: Config) -> Job:
+    """The sitemap's job: its `SitemapInputs`, all that `sitemap_files` reads but the config."""
+    inputs = SitemapInputs(tuple((code, tuple(items)) for code, items in sitemap_urls(site, config).items()))
+    return Job("sitemap", "/" + SITEMAP_NAME, SITEMAP_NAME, inputs=inputs)
 
-    `memo` holds the entries of the last build (of this config) and is left holding this
-    build's: most URLs of an archive are the same from one build to the next.
-    """
+
+#: Entry text by its `SitemapUrl`: what a build hands the next one.
+Entries = dict[SitemapUrl, str]
+
+
+def sitemap_files(job: Job, config: Config, *, last: Mapping[SitemapUrl, str] | None = None,
+                  max_urls: int = MAX_URLS, max_bytes: int = MAX_BYTES) -> tuple[list[OutputFile], Entries]:
+    """sitemap.xml (split into an index of per-language sitemaps past the limits) and robots.txt,
+    with the text of every entry by its `SitemapUrl` (`last`: the last build's, reused)."""
     base = config.base_url
-    found = sitemap_urls(site, config)
-    old = memo if memo is not None else {}
-    fresh: dict[tuple[Any, ...], str] = {}
+    inputs: SitemapInputs = job.inputs
+    old = last if last is not None else {}
+    fresh: Entries = {}
 
     def entry(item: SitemapUrl) -> str:
-        key = (item.path, item.lastmod, item.alternates)
-        text = fresh[key] = old.get(key) or url_xml(item, base)
+        text = fresh[item] = old.get(item) or url_xml(item, base)
         return text
 
-    by_lang = {code: [entry(item) for item in items] for code, items in found.items()}
-    if memo is not None:
-        memo.clear()
-        memo.update(fresh)
-    lastmods = {code: max((i.lastmod for i in items if i.lastmod), default=None) for code, items in found.items()}
+    by_lang = {code: [entry(item) for item in items] for code, items in inputs.by_lang}
+    lastmods = {code: max((i.lastmod for i in items if i.lastmod), default=None) for code, items in inputs.by_lang}
     every = [entry for entries in by_lang.values() for entry in entries]
     overhead = len((_HEAD + _TAIL).encode())
     out: list[OutputFile] = []
     if len(every) <= max_urls and overhead + sum(len(e.encode()) for e in every) <= max_bytes:
-        out.append(OutputFile(SITEMAP_NAME, (_HEAD + "".join(every) + _TAIL).encode("utf-8")))
+        out.append(OutputFile(job.output_path, (_HEAD + "".join(every) + _TAIL).encode("utf-8")))
     else:
         index = []
         for code, entries in by_lang.items():
@@ -143,9 +144,15 @@ def render_sitemap(site: Site, config: Config, *, max_urls: int = MAX_URLS, max_
                 index.append(f"<sitemap><loc>{xml_text(urls.absolute_url(base, '/' + name))}</loc>"
                              + (f"<lastmod>{lastmod.isoformat(timespec='seconds')}</lastmod>" if lastmod else "")
                              + "</sitemap>\n")
-        out.insert(0, OutputFile(SITEMAP_NAME, (_INDEX_HEAD + "".join(index) + _INDEX_TAIL).encode("utf-8")))
+        out.insert(0, OutputFile(job.output_path, (_INDEX_HEAD + "".join(index) + _INDEX_TAIL).encode("utf-8")))
     out.append(OutputFile("robots.txt", robots_txt(config).encode("utf-8")))
-    return out
+    return out, fresh
+
+
+def render_sitemap(site: Site, config: Config, *, max_urls: int = MAX_URLS,
+                   max_bytes: int = MAX_BYTES) -> list[OutputFile]:
+    """The sitemap files of `site`, made afresh (`plan_sitemap`, then `sitemap_files`)."""
+    return sitemap_files(plan_sitemap(site, config), config, max_urls=max_urls, max_bytes=max_bytes)[0]
 
 
 def _chunks(entries: list[str], max_urls: int, max_bytes: int) -> Iterable[list[str]]:

@@ -93,9 +93,11 @@ def plan(site: Site, bodies: Bodies, config: Config, renderer: Renderer, strings
          layer: NullIncremental, photos: images.Photos, *, writing: bool, use_cache: bool, defer_search: bool,
          progress: produce.Progress | None) -> Plan:
     """plan+sitemap+search index: every output of the build; the sitemap and search index are made here."""
-    return plan_outputs(site, bodies, config, strings, renderer.views, inputs.found.assets, inputs.static,
-                        layer.sitemap_memo, search_cache=use_cache if writing else None, photos=photos,
+    made = plan_outputs(site, bodies, config, strings, renderer.views, inputs.found.assets, inputs.static,
+                        layer.sitemap_entries, search_cache=use_cache if writing else None, photos=photos,
                         search_defer=defer_search, progress=progress)
+    layer.keep_sitemap(made.sitemap_entries)
+    return made
 
 
 def check_claims(plan: Plan, layer: NullIncremental, strings: Strings, report: Report) -> None:

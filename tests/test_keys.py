@@ -13,6 +13,7 @@ from generator import sources
 from generator.assemble import assemble
 from generator.config import load_config
 from generator.errors import Report
+from generator.feeds import plan_feeds
 from generator.i18n import Strings
 from generator.incremental.keys import Keys
 from generator.incremental.page_cache import PageCache
@@ -62,6 +63,8 @@ def test_every_field_of_a_record_is_in_its_key(make_site):
                                Report(), None)
     site, _ = assemble(pages, config, now=NOW)
     keys = Keys(site, Views(site, bodies, config, Strings([], config)), "common")
+    # Feeds are keyed as pages are: by their `FeedInputs`.
+    jobs += plan_feeds(site, config, Strings([d / "i18n" for d in reversed(theme_dirs(config))], config))
     other_source = "content/ru/2011/d.md"
     checked = set()
     for job in jobs:
@@ -82,7 +85,7 @@ def test_every_field_of_a_record_is_in_its_key(make_site):
             other = dataclasses.replace(job, inputs=dataclasses.replace(job.inputs, **{field.name: changed}))
             assert keys.job(other) != keys.job(job), f"{type(job.inputs).__name__}.{field.name} is not in the key"
             checked.add(type(job.inputs).__name__)
-    assert checked >= {"ArticleInputs", "ListInputs", "IndexInputs", "LanguageInputs"}
+    assert checked >= {"ArticleInputs", "ListInputs", "IndexInputs", "LanguageInputs", "FeedInputs"}
 
 
 def test_a_neighbour_title_changes_the_key_of_the_article_that_links_to_it(make_site):

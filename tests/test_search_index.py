@@ -61,7 +61,8 @@ def test_title_words_weigh_more_and_markup_is_not_text() -> None:
     assert plain_text("<p>Pal<em>i</em>tviazni <script>x()</script>&amp; co</p><p>next</p>") == "Palitviazni & co next"
     page = type("P", (), {"title": "Суд", "tags": ("Вязні",), "summary": "", "lang": "be"})()
     body = type("B", (), {"html": "<p>" + "суд " * 3 + "палітвязні</p>"})()
-    weights = dict(analyse(page, body)[0])
+    names, values, _ = analyse(page, body)
+    weights = dict(zip(names, values, strict=True))
     assert weights["суд"] > weights["вязн"] >= 16 > weights[terms("палітвязні", "be")[0]] >= 1
 
 
@@ -196,8 +197,8 @@ def test_an_index_made_on_all_cores_holds_every_posting_in_id_order_and_takes_ed
     monkeypatch.undo()
     ids = doc_ids(made)
     expected: dict[str, list[tuple[int, int]]] = {}
-    for source, (pairs, _) in made.items():
-        for term, weight in pairs:
+    for source, (names, weights, _) in made.items():
+        for term, weight in zip(names, weights, strict=True):
             expected.setdefault(term, []).append((ids[source], weight))
     serial = index_tree(tmp_path / "serial")
     found = {term: codec.decode_postings(text) for rel, data in serial.items() if "/t/" in rel
@@ -205,7 +206,7 @@ def test_an_index_made_on_all_cores_holds_every_posting_in_id_order_and_takes_ed
     assert len(made) == count and found == {term: sorted(postings) for term, postings in expected.items()}
     excerpts = {key: doc[4] for rel, data in serial.items() if "/d/" in rel
                 for key, doc in codec.read_script(data).items()}
-    assert excerpts == {format(ids[source], "x"): text for source, (_, text) in made.items()}
+    assert excerpts == {format(ids[source], "x"): text for source, (_, _, text) in made.items()}
     # Forked, with the cache and without: the same bytes.
     build(config, Options())
     assert how(config, "en") == "rebuilt" and index_tree(config.output_dir) == serial

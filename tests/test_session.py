@@ -98,7 +98,7 @@ def test_a_text_edit_is_a_quick_update_of_the_page_and_its_feeds(make_site, tmp_
     assert list(result.timings) == [QUICK], "the save went through the full build"
     assert "A second paragraph, new." in page.read_text(encoding="utf-8")
     # The article's page and the language's feeds that carry its text, nothing else.
-    assert result.files_written == 1 + sum(1 for p in session.memory.plan.feeds if "content/en/2020/a.md" in p.items)
+    assert result.files_written == 1 + sum(1 for job in session.memory.plan.feeds if "content/en/2020/a.md" in job.inputs.items)
     assert tree(tmp_path / "preview") == clean_build(config, tmp_path / "clean")
     # A later build of the same folder starts from a manifest that names the new bytes.
     age_files(root)

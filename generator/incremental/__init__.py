@@ -30,12 +30,11 @@ from generator.incremental.page_cache import PageCache
 from generator.incremental.splice import splice_safe
 from generator.incremental.text_edits import TextEdits
 from generator.manifest import MANIFEST, BuildCheck
-from generator.model import BuildResult, Page
+from generator.model import BuildResult, Job, Page
 from generator.search_behind import index_behind
 from generator.theme import templates_fingerprint
 
 if TYPE_CHECKING:
-    from generator.feeds import FeedPlan
     from generator.plan import Plan
     from generator.sources import Inputs
     from generator.write import Target
@@ -56,7 +55,6 @@ class NullIncremental:
 
     def __init__(self, config: Config) -> None:
         self.pages = PageCache.open(config, enabled=False)
-        self.sitemap_memo: dict[tuple[Any, ...], str] | None = None
 
     def unchanged(self, inputs: Inputs, options: Any, result: BuildResult) -> bool:
         """True (and `result` filled from the last build) when nothing changed since it."""
@@ -73,13 +71,21 @@ class NullIncremental:
     def save_edited(self, result: BuildResult, output_dir: Path, edits: TextEdits, pages: dict[str, Page]) -> None:
         """Save the state after a build that redid the text edits `pages` (source -> new page)."""
 
+    @property
+    def sitemap_entries(self) -> dict[tuple[Any, ...], str] | None:
+        """The text of the last build's sitemap entries (see sitemap.sitemap_files)."""
+        return None
+
+    def keep_sitemap(self, entries: dict[tuple[Any, ...], str]) -> None:
+        """This build's sitemap entries, for the next build."""
+
     def claims_changed(self, claims: list[tuple[str, str]]) -> bool:
         return True
 
     def decide(self, plan: Plan, keys: Keys) -> Decision:
         return Decision()
 
-    def feed_reuse(self) -> Callable[[FeedPlan], str | None] | None:
+    def feed_reuse(self) -> Callable[[Job], str | None] | None:
         return None
 
     @property
@@ -113,8 +119,11 @@ class Incremental(NullIncremental):
         return PageCache.open(self.config)
 
     @property
-    def sitemap_memo(self) -> dict[tuple[Any, ...], str] | None:  # type: ignore[override]
-        return self.state.sitemap_memo
+    def sitemap_entries(self) -> dict[tuple[Any, ...], str] | None:
+        return self.state.sitemap_entries
+
+    def keep_sitemap(self, entries: dict[tuple[Any, ...], str]) -> None:
+        self.state.keep_sitemap(entries)
 
     @property
     def common(self) -> str:
@@ -166,14 +175,16 @@ class Incremental(NullIncremental):
             decision.splice = self.state.spliceable(self.keys, output_dir)
         return decision
 
-    def feed_reuse(self) -> Callable[[FeedPlan], str | None] | None:
+    def feed_reuse(self) -> Callable[[Job], str | None] | None:
         keys = self._keys
         if keys is None:
             return None
 
-        def reuse(plan: FeedPlan) -> str | None:
-            self.keys[plan.path] = keys.generated("feed", plan.path, plan.identity, plan.items)
-            return self.state.reusable({plan.path: self.keys[plan.path]}, self.config.output_dir).get(plan.path)
+        def reuse(job: Job) -> str | None:
+            # Keyed as pages are: a hash of its `FeedInputs`, its articles by their page keys.
+            path = job.output_path
+            self.keys[path] = keys.job(job)
+            return self.state.reusable({path: self.keys[path]}, self.config.output_dir).get(path)
 
         return reuse
 

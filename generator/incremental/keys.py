@@ -52,10 +52,6 @@ class Keys:
         # archive has tens of thousands of keys to compute on every build.
         return digest(repr(parts)) + ":" + (self.sidebar(side) if side else "")
 
-    def generated(self, kind: str, path: str, title: str, sources: tuple[str, ...]) -> str:
-        """Key of a generated file (a feed) that shows `sources` under `title`."""
-        return digest(repr([self.common, kind, path, title, [self.page(s) for s in sources]]))
-
     def page(self, source: str) -> str:
         """Identity of everything other pages show of `source` (its text, URL and term links)."""
         key = self._page_keys.get(source)

@@ -139,8 +139,9 @@ class OutputState:
         return self._keys
 
     @property
-    def sitemap_memo(self) -> dict[tuple[Any, ...], str]:
-        """The sitemap entries of the last build (see sitemap.render_sitemap), updated in place.
+    def sitemap_entries(self) -> dict[tuple[Any, ...], str]:
+        """The sitemap entries of the last build (see sitemap.sitemap_files), or of this one
+        once `keep_sitemap` has been given them.
 
         Kept in a file of its own, read only when a build renders: a no-op build must stay quick.
         """
@@ -150,6 +151,10 @@ class OutputState:
                 found = load_blob(self.path.with_suffix(".sitemap"), self.fingerprint)[0]
                 self._sitemap = found.get("entries", {}) if found else {}
         return self._sitemap
+
+    def keep_sitemap(self, entries: dict[tuple[Any, ...], str]) -> None:
+        """This build's sitemap entries, saved with its state for the next build."""
+        self._sitemap = entries
 
     def save_edited(self, inputs: str, output_dir: Path, result: Any) -> None:
         """The state after a build that redid only text edits (see `text_edits`): the keys of

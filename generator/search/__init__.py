@@ -23,6 +23,7 @@ way a shard's bytes depend only on the site: an incremental build gives the file
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import html
@@ -81,8 +82,8 @@ _INLINE_TAGS = re.compile(r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|dfn|em|i|kbd|m
 _SKIPPED = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 
-#: ((term, weight) pairs, each term once, excerpt text): what the index keeps of one article.
-Analysis = tuple[tuple[tuple[str, int], ...], str]
+#: (terms, each once; their weights, a byte each; excerpt text): what the index keeps of one article.
+Analysis = tuple[tuple[str, ...], bytes, str]
 #: (path inside the index, SHA-256, bytes when the index is kept in memory): a file a worker made.
 _Stored = tuple[str, str, bytes | None]
 
@@ -133,30 +134,38 @@ def index_folder(lang: str) -> str:
 
 def plain_text(body_html: str) -> str:
     """The words of an article body, as a reader sees them."""
+    return " ".join(_text_of(body_html).split())  # the whitespace `\s` matches, in a third of the time
+
+
+def _text_of(body_html: str) -> str:
+    """The text of an article body with its markup's white space: `plain_text` but for spaces."""
     text = _SKIPPED.sub(" ", body_html)
-    text = _TAG.sub(" ", _INLINE_TAGS.sub("", text))
-    return " ".join(html.unescape(text).split())  # the whitespace `\s` matches, in a third of the time
+    return html.unescape(_TAG.sub(" ", _INLINE_TAGS.sub("", text)))
 
 
 def analyse(page: Page, body: RenderedBody | None) -> Analysis:
     """An article's terms with their weights, and its excerpt text."""
-    text = plain_text(body.html) if body is not None else ""
+    text = _text_of(body.html) if body is not None else ""
     lang = page.lang
     # A dict, not a set: the order of the pairs must not hang on how strings hash in this process.
     head = dict.fromkeys(terms(" ".join((page.title, *page.tags)), lang))
-    counts, total = term_counts(f"{page.summary} {text}", lang)
+    counts, total = term_counts(f"{page.summary} {text}", lang)  # split at white space: no need to tidy it
     norm = _K1 * (1 - _B + _B * total / _AVERAGE_WORDS)
     # BM25's term-frequency part, scaled to 1.._BODY_MAX; most terms share a few frequencies.
     body_weight = {tf: max(1, round(_BODY_MAX * tf / (tf + norm))) for tf in set(counts.values())}
     # At most TITLE_WEIGHT + _BODY_MAX = codec.MAX_WEIGHT: no weight needs clamping.
-    weights = {term: body_weight[n] for term, n in counts.items()}
+    weights = dict(zip(counts, map(body_weight.__getitem__, counts.values()), strict=True))
     for term in head:
         weights[term] = weights.get(term, 0) + TITLE_WEIGHT
-    if len(text) > EXCERPT_CHARS:
-        cut = text.rfind(" ", 0, EXCERPT_CHARS)
-        text = text[:cut if cut > EXCERPT_CHARS // 2 else EXCERPT_CHARS]
+    # Only the excerpt's white space is tidied: the start of the text, as much as it needs.
+    excerpt = " ".join(text[:4 * EXCERPT_CHARS].split())
+    if len(excerpt) <= EXCERPT_CHARS < len(text):
+        excerpt = " ".join(text.split())
+    if len(excerpt) > EXCERPT_CHARS:
+        cut = excerpt.rfind(" ", 0, EXCERPT_CHARS)
+        excerpt = excerpt[:cut if cut > EXCERPT_CHARS // 2 else EXCERPT_CHARS]
     # Not sorted: nothing needs the order, and sorting was a tenth of an analysis.
-    return tuple(weights.items()), text
+    return tuple(weights), bytes(weights.values()), excerpt
 
 
 def shard_bits(articles: int) -> int:
@@ -208,6 +217,9 @@ def _text_key(page: Page, body: RenderedBody | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Doc:
+    """What the index shows and holds of one article: its inputs record, compared with the last
+    build's to find what to index again (the shards of its terms, its article shard)."""
+
     id: int
     #: Hash of the article's text: its analysis is cached under it.
     key: str
@@ -218,6 +230,18 @@ class _Doc:
         # Pickled as its fields: a slotted dataclass's default way loads ten times slower, and
         # every build loads the last one's articles.
         return _Doc, (self.id, self.key, self.shown)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchInputs:
+    """A language's index, as data: its files are made from this record and the analyses of
+    its articles' texts (cached by `_Doc.key`), and from nothing else but the code."""
+
+    lang: str
+    #: (format, shard bits, excerpt size, analyser version): another value rebuilds the index.
+    params: tuple[int, int, int, int]
+    #: Each article's record, by its source.
+    docs: dict[str, _Doc]
 
 
 class _LanguageIndex:
@@ -248,7 +272,7 @@ class _LanguageIndex:
         self.shown_env = (config.portable, strings.date(_PROBE_DATE, lang), babel.__version__)
         last_inputs = state.get("shown", {}) if state.get("shown_env") == self.shown_env else {}
         self.shown_inputs: dict[str, tuple[str, str, datetime]] = {}
-        self.docs: dict[str, _Doc] = {}
+        docs: dict[str, _Doc] = {}
         for source in sources:
             page = site.pages[source]
             made_of = self.shown_inputs[source] = (page.title, page.url_path, page.date)
@@ -259,9 +283,10 @@ class _LanguageIndex:
                 shown = (page.title, urls.relative_url(search_page, page.url_path, config.portable),
                          strings.date(page.date, lang), page.date.date().isoformat())
             # A page without a digest (none that `read` makes) is keyed by its body.
-            self.docs[source] = _Doc(ids[source], _text_key(page, None if page.digest else bodies.get(source)), shown)
-        self.bits = shard_bits(len(self.docs))
-        self.params = (_FORMAT, self.bits, EXCERPT_CHARS, ANALYZER_VERSION)
+            docs[source] = _Doc(ids[source], _text_key(page, None if page.digest else bodies.get(source)), shown)
+        self.bits = shard_bits(len(docs))
+        self.inputs = SearchInputs(lang, (_FORMAT, self.bits, EXCERPT_CHARS, ANALYZER_VERSION), docs)
+        self.docs, self.params = docs, self.inputs.params
         self.analysis_files: dict[int, dict[str, tuple[str, bytes]]] = {}
         #: Term shard of each term met (by `_index_slice`, in each worker).
         self.term_shards: dict[str, int] = {}
@@ -478,9 +503,9 @@ class _LanguageIndex:
                 doc = self.docs[source]
                 entry = table.get(source)
                 if entry is not None and entry[0] == doc.key:
-                    pairs, text = _unpack(entry[1])
+                    names, weights, text = _unpack(entry[1])
                 else:
-                    pairs, text = analysis = analyse(pages[source], bodies.get(source))
+                    names, weights, text = analysis = analyse(pages[source], bodies.get(source))
                     made = True
                     if keep:  # packed here, in the worker that made it
                         table[source] = (doc.key, _pack(analysis))
@@ -489,9 +514,9 @@ class _LanguageIndex:
                         stored.append(self._store(root, f"d/{shard}.js", codec.script("d", shard, shard_docs)))
                     shard, shard_docs = self._doc_shard(doc.id), {}
                 shard_docs[_id_text(doc.id)] = [*doc.shown, text]
-                base = doc.id << 5
-                for term, weight in pairs:
-                    codes[term].append(base | weight)
+                # Each posting appended in C, not in a loop of Python: once per posting of the archive.
+                collections.deque(map(list.append, map(codes.__getitem__, names), map((doc.id << 5).__or__, weights)),
+                                  maxlen=0)
             if keep and made:
                 save_blob(self._analyses_path(number), self.fingerprint,
                           {"docs": {s: e for s, e in table.items() if s in self.docs}})
@@ -573,7 +598,7 @@ class _LanguageIndex:
             analysis = self.cached_analysis(source, old)
             if analysis is None:
                 return None  # the terms it was indexed under are unknown: start again
-            old_pairs[source] = dict(analysis[0])
+            old_pairs[source] = dict(zip(analysis[0], analysis[1], strict=True))
             if source in removed:
                 self._drop_analysis(source, old)
         # Every posting of a changed article, by shard and term; the terms to patch are those
@@ -588,13 +613,13 @@ class _LanguageIndex:
         for source, analysis in zip(changed, self._analyse_all(changed), strict=True):
             doc = self.docs[source]
             doc_touch.add(self._doc_shard(doc.id))
-            doc_add[self._doc_shard(doc.id)][_id_text(doc.id)] = [*doc.shown, analysis[1]]
+            doc_add[self._doc_shard(doc.id)][_id_text(doc.id)] = [*doc.shown, analysis[2]]
             before = dict(old_pairs.get(source, {}))
             if source in previous and previous[source].id != doc.id:  # a hash collision resolved anew
                 for term in before:
                     touched[term_shard(term, shards)].add(term)
                 before = {}
-            for term, weight in analysis[0]:
+            for term, weight in zip(analysis[0], analysis[1], strict=True):
                 number = term_shard(term, shards)
                 term_add[number][term].append((doc.id, weight))
                 if before.pop(term, None) != weight:
@@ -662,12 +687,11 @@ def _id_text(doc: int) -> str:
 
 def _pack(analysis: Analysis) -> bytes:
     """An analysis as the cache keeps it: the weights as bytes, then text and terms on lines."""
-    pairs, text = analysis
-    names, weights = zip(*pairs, strict=True) if pairs else ((), ())
+    names, weights, text = analysis
     lines = "\n".join([text.replace("\n", " "), *names]).encode()
     # Not compressed: zlib, even at its fastest, was a third of the cost of an analysis; the
     # cache is about twice as big for it (some 40 MB at 10,000 articles).
-    return b"%d\n%b%b" % (len(weights), bytes(weights), lines)
+    return b"%d\n%b%b" % (len(weights), weights, lines)
 
 
 def _unpack(data: bytes) -> Analysis:
@@ -675,4 +699,4 @@ def _unpack(data: bytes) -> Analysis:
     count = int(data[:size])
     weights = data[size + 1:size + 1 + count]
     text, *names = data[size + 1 + count:].decode().split("\n")
-    return tuple(zip(names, weights, strict=True)), text
+    return tuple(names), weights, text

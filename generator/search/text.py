@@ -14,7 +14,6 @@ tests/test_search_analysis.py runs both on the same words.
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -157,15 +156,51 @@ def terms(text: str, lang: str) -> list[str]:
 def term_counts(text: str, lang: str) -> tuple[dict[str, int], int]:
     """How often each index term of `text` occurs, and how many terms it has: what
     `collections.Counter(terms(text, lang))` and its total give."""
-    # Counted in C: no Python code runs per word but for a word the language has not met before.
-    # A token between spaces that is all letters and digits is one word as `_WORD` finds it
-    # (most are): only the others go through the regular expression, which costs more.
-    tokens = fold(text, lang).split()
-    others = " ".join(itertools.filterfalse(str.isalnum, tokens))
-    found = itertools.chain(filter(str.isalnum, tokens), _WORD.findall(others))
-    counts = Counter(map(_term_memo(lang).__getitem__, found))
+    # Counted in C: no Python code runs per token (a run of text between spaces) but for a
+    # token the language has not met before. A token of several words ("a.b", "x–y") counts as
+    # its marker, replaced here by its words.
+    memo = _token_memo(lang)
+    if len(memo) >= _MAX_TOKENS:  # between texts: a marker counted in this one stays known
+        memo.clear()
+        memo.several.clear()
+    counts = Counter(map(memo.__getitem__, fold(text, lang).split()))
     counts.pop(None, None)
+    for marker in sorted(counts.keys() & memo.several.keys()):  # sorted: not in an order of hashes
+        times = counts.pop(marker)
+        for term in memo.several[marker]:
+            counts[term] += times
     return counts, sum(counts.values())
+
+
+#: A token memo forgets what it knows beyond this many tokens: an archive's tokens (words with
+#: their punctuation) are more than its words, and every worker holds its own memo.
+_MAX_TOKENS = 400_000
+
+
+class _TokenMemo(dict[str, str | None]):
+    """The index term of each token of folded text split at spaces: None when it has none, a
+    marker (a key of `several`, which holds its terms) when it has more than one."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.term_of = _term_memo(lang)
+        self.several: dict[str, tuple[str, ...]] = {}
+
+    def __missing__(self, token: str) -> str | None:
+        found = [term for term in map(self.term_of.__getitem__, _WORD.findall(token)) if term is not None]
+        if len(found) <= 1:
+            term = found[0] if found else None
+        else:
+            # Never a term: "\0" is no letter. The marker is the token, so one token is one marker.
+            term = "\0" + token
+            self.several[term] = tuple(found)
+        self[token] = term
+        return term
+
+
+@cache
+def _token_memo(lang: str) -> _TokenMemo:
+    return _TokenMemo(lang)
 
 
 class _TermMemo(dict[str, str | None]):
