@@ -100,6 +100,22 @@ def test_an_articles_term_counts_are_those_of_its_terms(lang: str) -> None:
     assert counts == expected and total == expected.total() and len(expected) > 5
 
 
+def test_term_counts_stay_right_when_the_token_memo_forgets(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The memo of tokens is cleared when it grows past its bound; a token of several words
+    # ("суд/суды") met before and after a clearing must count as its words every time.
+    monkeypatch.setattr(analysis, "_MAX_TOKENS", 3)
+    memo = analysis._token_memo("be")
+    memo.clear()
+    memo.several.clear()
+    texts = ["суд/суды, (вязні) палітвязні; суд/суды.", "іншы тэкст: суд/суды a.b a.b", "суд/суды"] * 3
+    for text in texts:
+        counts, total = analysis.term_counts(text, "be")
+        expected = Counter(terms(text, "be"))
+        assert counts == expected and total == expected.total()
+        assert not any(term.startswith("\0") for term in counts)
+    assert len(memo) <= 3 + max(len(text.split()) for text in texts)  # it was cleared
+
+
 def test_the_belarusian_stemmer_keeps_short_stems_and_stems_with_a_vowel() -> None:
     assert belarusian_stem("суд") == "суд"
     assert belarusian_stem("суда") == "суд"
