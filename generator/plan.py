@@ -1,9 +1,9 @@
 """Plan the outputs: every file the build will write, known before any is made.
 
-Pages and feeds are `Job`s, each with the inputs record its render reads (pages rendered
-later, on all cores; feeds streamed to the writer); the sitemap, robots.txt, the search
-index and copied files are made here. The
-claims (every output path with what produces it) are checked before anything is written.
+Pages, feeds and the sitemap are `Job`s, each with the inputs record its render reads (pages
+rendered later, on all cores; feeds streamed to the writer); the sitemap's files, robots.txt,
+the search index and copied files are made here. The claims (every output path with what
+produces it) are checked before anything is written.
 """
 
 from __future__ import annotations
