@@ -286,11 +286,18 @@ class _LanguageIndex:
             docs[source] = _Doc(ids[source], _text_key(page, None if page.digest else bodies.get(source)), shown)
         self.bits = shard_bits(len(docs))
         self.inputs = SearchInputs(lang, (_FORMAT, self.bits, EXCERPT_CHARS, ANALYZER_VERSION), docs)
-        self.docs, self.params = docs, self.inputs.params
         self.analysis_files: dict[int, dict[str, tuple[str, bytes]]] = {}
         #: Term shard of each term met (by `_index_slice`, in each worker).
         self.term_shards: dict[str, int] = {}
         self.dirty_analysis: set[int] = set()
+
+    @property
+    def docs(self) -> dict[str, _Doc]:
+        return self.inputs.docs
+
+    @property
+    def params(self) -> tuple[int, int, int, int]:
+        return self.inputs.params
 
     def _doc_shard(self, doc: int) -> int:
         return doc >> (32 - self.bits)
