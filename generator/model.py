@@ -318,6 +318,46 @@ class SitemapInputs:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleShardInputs:
+    """An article shard of a language's search index (`d/N.js`): an entry for each article whose
+    id falls in it. The file is written from these entries and each article's excerpt, which is
+    looked up by the entry's text key among the cached analyses, as a page's body is found by
+    its source's digest (`search.article_shard_bytes`)."""
+
+    SOURCES: ClassVar[tuple[str, ...]] = ()
+    lang: str
+    number: int
+    #: (id, title, link from the search page, date as the site writes it, ISO date, text key)
+    #: of each article, in id order.
+    entries: tuple[tuple[int, str, str, str, str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TermShardInputs:
+    """A term shard of a language's search index (`t/N.js`): each term hashed into it, with its
+    posting list as `search.codec` writes it. The record is the data itself: a shard's terms
+    come from nearly every article, too many to name. Which shards a change touches is told by
+    the analyses of the changed articles (their terms before and after), and only those
+    records are made again (`search._LanguageIndex._patch`)."""
+
+    SOURCES: ClassVar[tuple[str, ...]] = ()
+    lang: str
+    number: int
+    postings: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchMetaInputs:
+    """The meta file of a language's search index (`meta.js`): what search.js needs before any
+    shard (the stemmer, the stop words and the shard counts are the code's, by language)."""
+
+    SOURCES: ClassVar[tuple[str, ...]] = ()
+    lang: str
+    articles: int
+    bits: int
+
+
+@dataclass(frozen=True, slots=True)
 class AliasInputs:
     """A redirect from an old URL to the page at `target`."""
 

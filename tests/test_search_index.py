@@ -12,7 +12,19 @@ from conftest import BASIC_CONFIG, article
 from generator.build import Options, build
 from generator.cache_files import load_blob
 from generator.config import load_config
-from generator.search import analyse, codec, doc_ids, index_fingerprint, plain_text, term_shard
+from generator.model import SearchMetaInputs, TermShardInputs
+from generator.search import (
+    analyse,
+    article_shard_bytes,
+    article_shards,
+    codec,
+    doc_ids,
+    index_fingerprint,
+    meta_bytes,
+    plain_text,
+    term_shard,
+    term_shard_bytes,
+)
 from generator.search.text import terms
 
 CONFIG = BASIC_CONFIG.replace("search: false", "search: true")
@@ -219,3 +231,55 @@ def test_an_index_made_on_all_cores_holds_every_posting_in_id_order_and_takes_ed
     assert how(config, "en") == "patched"
     build(dataclasses.replace(config, output_override=tmp_path / "clean"), Options(use_cache=False))
     assert index_tree(config.output_dir) == index_tree(tmp_path / "clean") != serial
+
+
+def test_every_index_file_is_its_record_written_out(make_site: Callable[..., Path]) -> None:
+    # The records are what the files are made of: each file is the bytes of its record, and the
+    # article shards' records are made from the articles alone (title, link, dates, text key).
+    site = make_site(site_files())
+    config = load_config(site)
+    build(config, Options())
+    files = index_tree(config.output_dir)
+    state, _ = load_blob(config.cache_dir / "search" / "state-be.bin", index_fingerprint(config))
+    assert state is not None
+    docs, bits = state["docs"], state["params"][1]
+    records = article_shards("be", docs.values(), bits)
+    made = {rel.removeprefix("be/search/index/") for rel in files if rel.startswith("be/")}
+    assert {f"d/{n}.js" for n in records} == {rel for rel in made if rel.startswith("d/")}
+    for number, record in records.items():
+        data = codec.read_script(files[f"be/search/index/d/{number}.js"])
+        excerpts = {entry[5]: data[format(entry[0], "x")][4] for entry in record.entries}
+        assert article_shard_bytes(record, excerpts) == files[f"be/search/index/d/{number}.js"]
+        assert [entry[1] for entry in record.entries] == [v[0] for _, v in sorted(data.items(), key=lambda kv: int(kv[0], 16))]
+    for rel in made:
+        if rel.startswith("t/"):
+            number = int(rel[2:-3])
+            record = TermShardInputs("be", number, codec.read_script(files[f"be/search/index/{rel}"]))
+            assert term_shard_bytes(record) == files[f"be/search/index/{rel}"]
+    assert meta_bytes(SearchMetaInputs("be", len(docs), bits)) == files["be/search/index/meta.js"]
+
+
+def test_an_article_shard_is_made_again_when_its_record_changes_and_only_then(
+        make_site: Callable[..., Path]) -> None:
+    site = make_site(site_files())
+    config = load_config(site)
+    build(config, Options())
+    before = index_tree(config.output_dir)
+    state, _ = load_blob(config.cache_dir / "search" / "state-be.bin", index_fingerprint(config))
+    assert state is not None
+    last = article_shards("be", state["docs"].values(), state["params"][1])
+    # A new title: the article's entry (its shown title, its text key) changes, its words too.
+    (site / "content/be/2020/a5.md").write_text(article("Іншая назва", "2020-01-06T10:00:00+03:00",
+                                                        "Суд над актывістам 5. Палітвязні пішуць лісты. Слова5 адно.",
+                                                        tags=["Суды"]), encoding="utf-8")
+    build(config, Options())
+    assert how(config, "be") == "patched"
+    state, _ = load_blob(config.cache_dir / "search" / "state-be.bin", index_fingerprint(config))
+    assert state is not None
+    now = article_shards("be", state["docs"].values(), state["params"][1])
+    differ = {n for n in now.keys() | last.keys() if now.get(n) != last.get(n)}
+    after = index_tree(config.output_dir)
+    rewritten = {int(rel.split("/")[-1][:-3]) for rel in after
+                 if "/index/d/" in rel and rel.startswith("be/") and before.get(rel) != after[rel]}
+    assert differ and rewritten == differ
+    assert "Іншая назва" in after[f"be/search/index/d/{min(differ)}.js"].decode()

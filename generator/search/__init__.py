@@ -19,12 +19,18 @@ build, or a damaged cache rebuilds the language's index in one pass on all cores
 analyses a slice of ids, writes its article shards and inverts its postings, and this process
 only hands the slices' blocks of postings on to be joined (`_LanguageIndex._rebuild`). Either
 way a shard's bytes depend only on the site: an incremental build gives the files of a clean one.
+
+Each file is written from its inputs record by one function (`article_shard_bytes`,
+`term_shard_bytes`, `meta_bytes`; the records are in `generator.model`): an article shard is
+made again when its record is not the last build's, a term shard when the analyses of the
+changed articles change its record's posting lists.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import hashlib
 import html
 import itertools
@@ -33,7 +39,7 @@ import re
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +51,15 @@ from generator import urls
 from generator.cache_files import code_fingerprint, load_blob, save_blob
 from generator.config import Config
 from generator.i18n import Strings
-from generator.model import OutputFile, Page, RenderedBody, Site
+from generator.model import (
+    ArticleShardInputs,
+    OutputFile,
+    Page,
+    RenderedBody,
+    SearchMetaInputs,
+    Site,
+    TermShardInputs,
+)
 from generator.parallel import ordered_imap
 from generator.search import codec
 from generator.search.text import ANALYZER_VERSION, BELARUSIAN_ENDINGS, STOP_WORDS, stemmer_name, term_counts, terms
@@ -210,6 +224,37 @@ def _analysis_file(doc: int) -> int:
     return doc * _ANALYSIS_FILES >> 32
 
 
+# --- the index's files, each made from its inputs record ---------------------------------------
+
+def article_shard_bytes(inputs: ArticleShardInputs, excerpts: Mapping[str, str]) -> bytes:
+    """`d/N.js`: each entry of the record with the excerpt of its text key (`excerpts`)."""
+    return codec.script("d", inputs.number, {_id_text(doc): [title, link, date, iso, excerpts[key]]
+                                             for doc, title, link, date, iso, key in inputs.entries})
+
+
+def term_shard_bytes(inputs: TermShardInputs) -> bytes:
+    """`t/N.js`: the record's terms and posting lists."""
+    return codec.script("t", inputs.number, inputs.postings)
+
+
+def meta_bytes(inputs: SearchMetaInputs) -> bytes:
+    """`meta.js`: what search.js reads before any shard."""
+    stemmer = stemmer_name(inputs.lang)
+    return codec.script("m", None, {
+        "v": _FORMAT, "lang": inputs.lang, "stemmer": stemmer, "docs": inputs.articles,
+        "termShards": 1 << inputs.bits, "docBits": inputs.bits, "stop": sorted(STOP_WORDS.get(inputs.lang, ())),
+        "titleWeight": TITLE_WEIGHT, "endings": list(BELARUSIAN_ENDINGS) if stemmer == "belarusian" else []})
+
+
+def article_shards(lang: str, docs: Iterable[_Doc], bits: int) -> dict[int, ArticleShardInputs]:
+    """The record of each article shard that `docs` fill, by number."""
+    entries: dict[int, list[tuple[int, str, str, str, str, str]]] = defaultdict(list)
+    shift = 32 - bits
+    for doc in docs:
+        entries[doc.id >> shift].append((doc.id, *doc.shown, doc.key))
+    return {number: ArticleShardInputs(lang, number, tuple(sorted(found))) for number, found in entries.items()}
+
+
 def _text_key(page: Page, body: RenderedBody | None) -> str:
     text = page.digest or hashlib.sha256(body.html_z if body is not None else b"").hexdigest()
     return hashlib.blake2b(f"{ANALYZER_VERSION}|{text}|{page.lang}".encode(), digest_size=12).hexdigest()
@@ -299,6 +344,10 @@ class _LanguageIndex:
     def params(self) -> tuple[int, int, int, int]:
         return self.inputs.params
 
+    @functools.cached_property
+    def article_shards(self) -> dict[int, ArticleShardInputs]:
+        return article_shards(self.lang, self.docs.values(), self.bits)
+
     def _doc_shard(self, doc: int) -> int:
         return doc >> (32 - self.bits)
 
@@ -347,11 +396,7 @@ class _LanguageIndex:
         return self._outputs(files)
 
     def _meta(self) -> bytes:
-        return codec.script("m", None, {
-            "v": _FORMAT, "lang": self.lang, "stemmer": stemmer_name(self.lang), "docs": len(self.docs),
-            "termShards": 1 << self.bits, "docBits": self.bits, "stop": sorted(STOP_WORDS.get(self.lang, ())),
-            "titleWeight": TITLE_WEIGHT,
-            "endings": list(BELARUSIAN_ENDINGS) if stemmer_name(self.lang) == "belarusian" else []})
+        return meta_bytes(SearchMetaInputs(self.lang, len(self.docs), self.bits))
 
     # --- analyses, cached by article text ----------------------------------------------------
 
@@ -444,12 +489,13 @@ class _LanguageIndex:
         order = sorted(self.docs, key=lambda s: self.docs[s].id)
         slices = [list(group) for _, group in
                   itertools.groupby(order, lambda s: self.docs[s].id >> (32 - _SLICE_BITS))]
+        records = self.article_shards  # made once, here, for the workers to share
         # The slices' postings wait on disk for the second pass: held here, they would be memory
         # this process keeps (and every process it forks later) for the rest of the build.
         with self._spill(fresh) as spill:
             runs: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
             done = 0
-            results = ordered_imap(lambda part: self._index_slice(part, fresh, spill), slices, slice_size=1,
+            results = ordered_imap(lambda part: self._index_slice(part, records, fresh, spill), slices, slice_size=1,
                                    work=len(order))
             for part, (stored, blocks) in zip(slices, results, strict=True):
                 for item in stored:
@@ -489,7 +535,7 @@ class _LanguageIndex:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _index_slice(self, sources: list[str], root: Path,
+    def _index_slice(self, sources: list[str], records: dict[int, ArticleShardInputs], root: Path,
                      spill: str) -> tuple[list[_Stored], dict[int, tuple[str, int, int]]]:
         """One slice of articles in id order, in a worker: its article shards, and its postings as
         one block of runs per term shard, written into a file in `spill` (the blocks' file, offset
@@ -502,7 +548,7 @@ class _LanguageIndex:
         keep = self.folder is not None
         stored: list[_Stored] = []
         codes: dict[str, list[int]] = defaultdict(list)
-        shard, shard_docs = -1, {}
+        excerpts: dict[str, str] = {}
         for number, group in itertools.groupby(sources, lambda s: _analysis_file(self.docs[s].id)):
             table = self._load_analyses(number)
             made = False
@@ -516,19 +562,16 @@ class _LanguageIndex:
                     made = True
                     if keep:  # packed here, in the worker that made it
                         table[source] = (doc.key, _pack(analysis))
-                if self._doc_shard(doc.id) != shard:
-                    if shard_docs:
-                        stored.append(self._store(root, f"d/{shard}.js", codec.script("d", shard, shard_docs)))
-                    shard, shard_docs = self._doc_shard(doc.id), {}
-                shard_docs[_id_text(doc.id)] = [*doc.shown, text]
+                excerpts[doc.key] = text
                 # Each posting appended in C, not in a loop of Python: once per posting of the archive.
                 collections.deque(map(list.append, map(codes.__getitem__, names), map((doc.id << 5).__or__, weights)),
                                   maxlen=0)
             if keep and made:
                 save_blob(self._analyses_path(number), self.fingerprint,
                           {"docs": {s: e for s, e in table.items() if s in self.docs}})
-        if shard_docs:
-            stored.append(self._store(root, f"d/{shard}.js", codec.script("d", shard, shard_docs)))
+        # A slice holds whole article shards (see _SLICE_BITS).
+        for shard in sorted({self._doc_shard(self.docs[source].id) for source in sources}):
+            stored.append(self._store(root, f"d/{shard}.js", article_shard_bytes(records[shard], excerpts)))
         lines: dict[int, list[str]] = defaultdict(list)
         shards, shard_of = 1 << self.bits, self.term_shards
         for term, posted in codes.items():
@@ -564,8 +607,8 @@ class _LanguageIndex:
                 else:
                     joined[term] = [head, rest]
                 last[term] = int(end)
-        data = {term: "".join(parts) for term, parts in joined.items()}
-        return self._store(root, f"t/{number}.js", codec.script("t", number, data))
+        record = TermShardInputs(self.lang, number, {term: "".join(parts) for term, parts in joined.items()})
+        return self._store(root, f"t/{number}.js", term_shard_bytes(record))
 
     def _store(self, root: Path, rel: str, data: bytes) -> _Stored:
         """Write an index file under `root`, from any process; its bytes come back when the index
@@ -612,15 +655,13 @@ class _LanguageIndex:
         # whose posting came, went, or changed weight (or id, after a hash collision).
         term_add: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
         touched: dict[int, set[str]] = defaultdict(set)
-        doc_add: dict[int, dict[str, list[Any]]] = defaultdict(dict)
-        doc_touch = {self._doc_shard(i) for i in old_ids}
+        fresh_excerpts: dict[str, str] = {}
         for source in removed:
             for term in old_pairs.get(source, ()):
                 touched[term_shard(term, shards)].add(term)
         for source, analysis in zip(changed, self._analyse_all(changed), strict=True):
             doc = self.docs[source]
-            doc_touch.add(self._doc_shard(doc.id))
-            doc_add[self._doc_shard(doc.id)][_id_text(doc.id)] = [*doc.shown, analysis[2]]
+            fresh_excerpts[doc.key] = analysis[2]
             before = dict(old_pairs.get(source, {}))
             if source in previous and previous[source].id != doc.id:  # a hash collision resolved anew
                 for term in before:
@@ -633,13 +674,22 @@ class _LanguageIndex:
                     touched[number].add(term)
             for term in before:  # no longer in the article
                 touched[term_shard(term, shards)].add(term)
-        old_keys = {_id_text(i) for i in old_ids}
-        for number in sorted(doc_touch):
-            data = self._read(f"d/{number}.js", files)
-            if data is None:
+        # An article shard is made again when its record is not the last build's; the excerpts of
+        # its articles whose text did not change are those its last file holds.
+        last_shards, shards_now = article_shards(self.lang, previous.values(), self.bits), self.article_shards
+        for number in sorted(last_shards.keys() | shards_now.keys()):
+            record, last = shards_now.get(number), last_shards.get(number)
+            if record == last:
+                continue
+            excerpts = dict(fresh_excerpts)
+            if last is not None:
+                data = self._read(f"d/{number}.js", files)
+                if data is None or any(_id_text(entry[0]) not in data for entry in last.entries):
+                    return None
+                excerpts.update((entry[5], data[_id_text(entry[0])][4]) for entry in last.entries)
+            if record is not None and any(entry[5] not in excerpts for entry in record.entries):
                 return None
-            data = {k: v for k, v in data.items() if k not in old_keys} | doc_add.get(number, {})
-            self._put(f"d/{number}.js", codec.script("d", number, dict(sorted(data.items()))) if data else None, files)
+            self._put(f"d/{number}.js", article_shard_bytes(record, excerpts) if record is not None else None, files)
         for number in sorted(touched):
             data = self._read(f"t/{number}.js", files)
             if data is None:
@@ -652,7 +702,8 @@ class _LanguageIndex:
                     data[term] = codec.encode_postings(postings)
                 else:
                     data.pop(term, None)
-            self._put(f"t/{number}.js", codec.script("t", number, data) if data else None, files)
+            self._put(f"t/{number}.js", term_shard_bytes(TermShardInputs(self.lang, number, data)) if data else None,
+                      files)
         self._put("meta.js", self._meta(), files)
         return files
 
