@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import mimetypes
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -122,51 +122,79 @@ def _job(inputs: FeedInputs) -> Job:
     return Job("feed", url, _file(url), inputs=inputs)
 
 
+class FeedMaker:
+    """Makes feed files from their jobs, in whatever process it is called: a render worker makes
+    the feeds it is handed beside pages (see `produce.pages`), on its own core."""
+
+    #: Entries kept for the feeds still to come, at most (an archive's articles are in feeds of
+    #: their language, tags and authors; past this many, they are made again when met again).
+    MAX_ENTRIES = 2000
+
+    def __init__(self, site: Site, bodies: dict[str, RenderedBody], config: Config) -> None:
+        self.site, self.bodies, self.config = site, bodies, config
+        self.source_urls = {source: page.url_path for source, page in site.pages.items()}
+        self.spelled = {(kind, listing.lang, tag_identity(listing.title)): listing.title
+                        for (_, kind), group in site.listings.items() if kind in ("tag", "author")
+                        for listing in group}
+        self.made: dict[str, Entry] = {}
+        #: Each entry's Atom XML, by its URL (see `atom_xml`).
+        self.memo: dict[str, str] = {}
+
+    def entry(self, source: str) -> Entry:
+        found = self.made.get(source)
+        if found is None:
+            if len(self.made) > self.MAX_ENTRIES:
+                self.made.clear()
+                self.memo.clear()
+            page = self.site.pages[source]
+            # Tags and authors as their own pages spell them, each once (as on the article page).
+            page = replace(page, **{field: tuple(dict.fromkeys(
+                self.spelled.get((kind, page.lang, tag_identity(name)), name) for name in getattr(page, field)))
+                for field, kind in (("tags", "tag"), ("authors", "author"))})
+            found = self.made[source] = make_entry(page, self.bodies.get(source), self.config, self.source_urls)
+        return found
+
+    def make(self, job: Job) -> bytes:
+        """The bytes of the feed of `job`, from its `FeedInputs` and the config."""
+        inputs: FeedInputs = job.inputs
+        base = self.config.base_url
+        feed = Feed(title=inputs.title, subtitle=inputs.subtitle, lang=inputs.lang,
+                    page_url=urls.absolute_url(base, inputs.page_path), self_url=urls.absolute_url(base, job.url_path),
+                    publisher=inputs.publisher, entries=tuple(map(self.entry, inputs.items)))
+        return atom_xml(feed, self.memo) if inputs.format == "atom" else rss_xml(feed)
+
+    def file(self, job: Job) -> OutputFile:
+        return OutputFile(job.output_path, self.make(job), sources=job.inputs.items)
+
+    def forget(self, sources: Iterable[str]) -> None:
+        """Drop the entries of `sources`: no feed still to come shows them."""
+        base = self.config.base_url
+        for source in sources:
+            self.made.pop(source, None)
+            self.memo.pop(urls.absolute_url(base, self.site.pages[source].url_path), None)
+
+
 def render_feeds(site: Site, bodies: dict[str, RenderedBody], config: Config, jobs: list[Job],
                  reuse: Callable[[Job], str | None] | None = None) -> Iterator[OutputFile]:
-    """The files of the feed `jobs`, made one at a time (an archive's feeds hold a lot of text).
+    """The files of the feed `jobs`, made one at a time in this process (an archive's feeds hold
+    a lot of text).
 
     `reuse(job)` may return the hash of a feed that is known to be unchanged since the last
     build; that feed is then not made again.
     """
-    base = config.base_url
-    source_urls = {source: page.url_path for source, page in site.pages.items()}
+    maker = FeedMaker(site, bodies, config)
     # Most articles are in several feeds (language, tags, authors): each entry is made once and
     # kept only until the last feed that shows it is written.
     uses = Counter(source for job in jobs for source in job.inputs.items)
-    made: dict[str, Entry] = {}
-    memo: dict[str, str] = {}
-
-    spelled = {(kind, listing.lang, tag_identity(listing.title)): listing.title
-               for (_, kind), group in site.listings.items() if kind in ("tag", "author") for listing in group}
-
-    def entry(source: str) -> Entry:
-        found = made.get(source)
-        if found is None:
-            page = site.pages[source]
-            # Tags and authors as their own pages spell them, each once (as on the article page).
-            page = replace(page, **{field: tuple(dict.fromkeys(
-                spelled.get((kind, page.lang, tag_identity(name)), name) for name in getattr(page, field)))
-                for field, kind in (("tags", "tag"), ("authors", "author"))})
-            found = made[source] = make_entry(page, bodies.get(source), config, source_urls)
-        return found
-
     for job in jobs:
         inputs: FeedInputs = job.inputs
         digest = reuse(job) if reuse else None
         if digest:
             yield OutputFile(job.output_path, digest=digest, sources=inputs.items)
         else:
-            feed = Feed(title=inputs.title, subtitle=inputs.subtitle, lang=inputs.lang,
-                        page_url=urls.absolute_url(base, inputs.page_path), self_url=urls.absolute_url(base, job.url_path),
-                        publisher=inputs.publisher, entries=tuple(map(entry, inputs.items)))
-            data = atom_xml(feed, memo) if inputs.format == "atom" else rss_xml(feed)
-            yield OutputFile(job.output_path, data, sources=inputs.items)
-        for source in inputs.items:
-            uses[source] -= 1
-            if not uses[source]:
-                made.pop(source, None)
-                memo.pop(urls.absolute_url(base, site.pages[source].url_path), None)
+            yield OutputFile(job.output_path, maker.make(job), sources=inputs.items)
+        uses.subtract(inputs.items)
+        maker.forget(source for source in inputs.items if not uses[source])
 
 
 def _file(url_path: str) -> str:

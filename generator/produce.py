@@ -8,7 +8,7 @@ HTML is never held in one process.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from generator.incremental import Decision
 from generator.incremental.splice import splice
@@ -21,8 +21,15 @@ Sink = Callable[[str, bytes, str], None]
 Progress = Callable[[str, int, int], None]
 
 
-def make(renderer: Renderer, decision: Decision, job: Job) -> OutputFile:
+#: Makers of the jobs that are not pages, by job kind (a feed: `feeds.FeedMaker.file`).
+Makers = Mapping[str, Callable[[Job], OutputFile]]
+
+
+def make(renderer: Renderer, decision: Decision, job: Job, makers: Makers | None = None) -> OutputFile:
     """The file of `job`: its old file with a new sidebar when that is all that changed, else rendered."""
+    maker = makers.get(job.kind) if makers else None
+    if maker is not None:
+        return maker(job)
     old = decision.splice.get(job.output_path)
     if old is not None:
         fragment = renderer.sidebar_of(job)
@@ -33,15 +40,16 @@ def make(renderer: Renderer, decision: Decision, job: Job) -> OutputFile:
 
 
 def pages(jobs: list[Job], decision: Decision, renderer: Renderer, sink: Sink | None, *,
-          progress: Progress | None = None) -> Iterator[OutputFile]:
+          progress: Progress | None = None, makers: Makers | None = None) -> Iterator[OutputFile]:
     """The file of every job, in job order: reused ones by their hash, the others made and stored.
+    Jobs of a kind in `makers` are made by it, beside the pages and on the same cores.
 
     Without a sink (checking only), every page is made in this process and kept.
     """
     todo = [job for job in jobs if job.output_path not in decision.reuse]
 
     def task(job: Job) -> OutputFile:
-        made = make(renderer, decision, job)
+        made = make(renderer, decision, job, makers)
         assert made.data is not None
         # Hashed (and stored) here, on the worker's core, not in the process that keeps the books.
         digest = hashlib.sha256(made.data).hexdigest()

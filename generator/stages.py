@@ -130,10 +130,19 @@ def render_and_write(target: write.Target, config: Config, site: Site, bodies: B
                      result: BuildResult, progress: produce.Progress | None) -> None:
     """render+write: pages (reused, spliced or rendered on all cores), feeds, sitemap and copied files
     written into the build state folder, which is then swapped in as output/."""
+    # Feeds are made by the render workers too, after the pages: made here, they were a second
+    # of one core at the end of a cold build of 10k articles, with the workers idle.
+    reuse = layer.feed_reuse()
+    kept = {job.output_path: digest for job in plan.feeds if reuse is not None and (digest := reuse(job))}
+    fresh = [job for job in plan.feeds if job.output_path not in kept]
+    maker = feeds.FeedMaker(site, bodies, config)
+
     def made(dest: write.Destination) -> Iterable[OutputFile]:
         return itertools.chain(
-            produce.pages(plan.jobs, decision, renderer, functools.partial(write.store, dest), progress=progress),
-            feeds.render_feeds(site, bodies, config, plan.feeds, layer.feed_reuse()), plan.files)
+            produce.pages(plan.jobs + fresh, decision, renderer, functools.partial(write.store, dest),
+                          progress=progress, makers={"feed": maker.file}),
+            (OutputFile(job.output_path, digest=kept[job.output_path], sources=job.inputs.items)
+             for job in plan.feeds if job.output_path in kept), plan.files)
 
     write_out(target, config, made, result, report)
 
