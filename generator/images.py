@@ -11,7 +11,7 @@ Every JPEG, PNG and WebP under content/ is published
 
 Each of those files is a planned job (a `Job` of kind "image") carrying an `ImageInputs` record:
 every value its bytes are made from besides the original's bytes (the photo's hash, orientation
-and format; the file's size, format and the copies it is resized through; the qualities, the
+and format; the file's size, format and the copies it is resized through; its encoder's quality, the
 recipe and Pillow's codecs). `make_image_files` reads those records and nothing else, and the
 file's name in .vestka-cache/images/ is the record's key (`incremental.keys.record_key`), so an
 unchanged photo is never encoded again and a key always names the same bytes. The images stage
