@@ -85,8 +85,8 @@ def _build(config: Config, options: Options) -> BuildResult:
             decision = stages.decide(plan, site, renderer, photos, bodies, layer, drafts=options.drafts,
                                      result=result)
         with timer("render+write"):
-            stages.render_and_write(target, config, site, bodies, plan, decision, renderer, layer, report, result,
-                                    progress)
+            stages.render_and_write(target, config, site, bodies, plan, decision, renderer, photos, layer, report,
+                                    result, progress)
     result.problems = sort_problems(report.problems)  # before saving: a no-op build reports them again
     if target is not None:
         with timer("save"):

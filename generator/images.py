@@ -9,10 +9,15 @@ Every JPEG, PNG and WebP under content/ is published
 - in a few narrower copies (`images.widths`, never wider than the original), each as WebP and in
   the original's format, for `srcset`.
 
-Copies are made with Pillow and kept in .vestka-cache/images/ under a hash of the original's
-bytes and of every setting that shapes them, so an unchanged photo is never encoded again and
-the same photo and settings always give the same bytes. They are made on every core: Pillow
-releases the interpreter lock while it decodes, resizes and encodes, so threads suffice.
+Each of those files is a planned job (a `Job` of kind "image") carrying an `ImageInputs` record:
+every value its bytes are made from besides the original's bytes (the photo's hash, orientation
+and format; the file's size, format and the copies it is resized through; its encoder's quality, the
+recipe and Pillow's codecs). `make_image_files` reads those records and nothing else, and the
+file's name in .vestka-cache/images/ is the record's key (`incremental.keys.record_key`), so an
+unchanged photo is never encoded again and a key always names the same bytes. The images stage
+makes the jobs whose key is not in the cache, before any page is rendered (a photo that cannot
+be converted stops the build before anything is written), on every core: Pillow releases the
+interpreter lock while it decodes, resizes and encodes, so threads suffice.
 
 GIF and SVG are copied as they are and shown with a plain <img> (an SVG in an <img> runs no
 script). Pages get the markup through `pictures_in` (bodies) and the template helpers
@@ -43,8 +48,9 @@ from markupsafe import Markup
 
 from generator.config import Config, ImagesConfig
 from generator.errors import Problem
+from generator.incremental.keys import record_key
 from generator.markup import resolve_link
-from generator.model import OutputFile, Page, RenderedBody, SourceFile
+from generator.model import ImageInputs, Job, OutputFile, Page, RenderedBody, SourceFile
 from generator.parallel import workers_available
 
 #: File endings of the photos Vestka resizes and cleans, and Pillow's name of their format.
@@ -55,6 +61,8 @@ _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 _EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 #: Bumped when the way copies are made changes, so that old cached copies are not reused.
 _RECIPE = "1"
+#: JPEG quality of an original encoded again to turn it upright: it stays the full-size file.
+_FULL_QUALITY = 92
 _ORIENTATION = 0x0112
 _GPS_IFD = 0x8825
 #: The EXIF orientations that turn a photo on its side (its width and height swap).
@@ -65,49 +73,47 @@ BODY_SIZES = "(min-width: 46rem) 42rem, calc(100vw - 2rem)"
 
 
 @dataclass(frozen=True, slots=True)
-class Variant:
-    """One published file of a photo: the job of one derivative. It is made from its photo's
-    `ImageInfo` and these fields alone (`make_files`), and its cache name is its key: a hash of
-    the recipe, the image settings and the original's bytes, then its width and format."""
-
-    #: Path inside output/.
-    path: str
-    width: int
-    height: int
-    #: Pillow's format name: JPEG, PNG or WEBP.
-    format: str
-    #: Name of the file in the cache (a hash of the original, the settings and this variant).
-    cache_name: str
-
-
-@dataclass(frozen=True, slots=True)
 class ImageInfo:
-    """A photo under content/, as probed, with the files made of it."""
+    """A photo under content/, as probed, with the jobs of the files made of it.
+
+    What templates are shown of each file (path, width, height, format) is read from its job's
+    record, the one its bytes and its key come from."""
 
     #: Path below content/ (and inside output/): "en/2016/court.jpg".
     rel_path: str
-    #: Size of the upright picture (after its EXIF orientation is applied).
-    width: int
-    height: int
-    format: str
-    #: SHA-256 of the original's bytes.
-    digest: str
-    orientation: int
     #: The original carries a GPS position (EXIF or XMP).
     gps: bool
     #: The original itself (cleaned of metadata unless the site keeps it), then the copies.
-    original: Variant
-    copies: tuple[Variant, ...]
+    original: Job
+    copies: tuple[Job, ...]
     #: The widths offered in srcset: the configured ones, none wider than the original.
     sizes: tuple[int, ...]
 
-    def widths(self, fmt: str) -> list[Variant]:
+    @property
+    def width(self) -> int:
+        """Width of the upright picture (after its EXIF orientation is applied)."""
+        return self.original.inputs.width
+
+    @property
+    def height(self) -> int:
+        return self.original.inputs.height
+
+    @property
+    def format(self) -> str:
+        return self.original.inputs.format
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the original's bytes."""
+        return self.original.inputs.sha256
+
+    def widths(self, fmt: str) -> list[Job]:
         """The files of one format, narrowest first (the original among them when it is not
         wider than the widest configured width)."""
-        found = [v for v in self.copies if v.format == fmt]
+        found = [job for job in self.copies if job.inputs.format == fmt]
         if fmt == self.format and self.width in self.sizes:
             found.append(self.original)
-        return sorted(found, key=lambda v: v.width)
+        return sorted(found, key=lambda job: job.inputs.width)
 
 
 @dataclass(slots=True)
@@ -119,10 +125,15 @@ class Photos:
     images: dict[str, ImageInfo] = field(default_factory=dict)
     #: Paths below content/ of GIF and SVG files (shown as they are).
     plain: set[str] = field(default_factory=set)
-    outputs: list[OutputFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     #: Files encoded (or cleaned) by this build; 0 when every photo came from the cache.
     encoded: int = 0
+    #: Cache name -> SHA-256 of the file, for every file this build publishes (none when checking).
+    made: dict[str, str] = field(default_factory=dict)
+    #: The files' bytes by cache name when nothing may be written to the cache (`--no-cache`).
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    #: The cache folder the files are copied from; None with `--no-cache`.
+    folder: Path | None = None
     #: Page source -> [its digest, line of `image:`, its body images without alt text] (see `check_pages`).
     page_memo: dict[str, list[Any]] = field(default_factory=dict)
     memo_path: Path | None = None
@@ -130,6 +141,23 @@ class Photos:
     def handles(self, rel_path: str) -> bool:
         """Whether the content file at `rel_path` is published by this module (not copied)."""
         return rel_path in self.images
+
+    @property
+    def jobs(self) -> list[Job]:
+        """The job of every file of every photo, photo by photo, each original before its copies."""
+        return [job for info in self.images.values() for job in (info.original, *info.copies)]
+
+    def files(self, jobs: Iterable[Job]) -> list[OutputFile]:
+        """The output files of `jobs` as this build made them (a job whose conversion failed has
+        none: its problem names the photo)."""
+        out = []
+        for job in jobs:
+            name = cache_name(job.inputs)
+            if name in self.made:
+                out.append(OutputFile(job.output_path, data=self.blobs.get(name),
+                                      copy_from=_cache_file(self.folder, name) if self.folder else None,
+                                      digest=self.made[name], sources=(job.ref,)))
+        return out
 
     def page_key(self, page: Page, body: RenderedBody | None) -> str:
         """What a page shows of its photos (for the render cache): their hashes and sizes."""
@@ -195,7 +223,7 @@ class Photos:
                     ' decoding="async">')
         markup = picture_markup(info, url, alt=alt, sizes=sizes, lazy=lazy, css_class=css_class)
         if link:
-            markup = f'<a href="{html.escape(url("/" + info.original.path))}">{markup}</a>'
+            markup = f'<a href="{html.escape(url("/" + info.original.output_path))}">{markup}</a>'
         return markup
 
 
@@ -210,21 +238,22 @@ def picture_markup(info: ImageInfo, url: Callable[[str], str], *, alt: str, size
         parts.append(f'<source type="image/webp" srcset="{_srcset(webp, url)}" sizes="{html.escape(sizes)}">')
     cls = f' class="{html.escape(css_class)}"' if css_class else ""
     parts.append(
-        f'<img{cls} src="{html.escape(url("/" + src.path))}" srcset="{_srcset(fallback, url)}" '
-        f'sizes="{html.escape(sizes)}" width="{src.width}" height="{src.height}" alt="{html.escape(alt)}"'
+        f'<img{cls} src="{html.escape(url("/" + src.output_path))}" srcset="{_srcset(fallback, url)}" '
+        f'sizes="{html.escape(sizes)}" width="{src.inputs.width}" height="{src.inputs.height}" '
+        f'alt="{html.escape(alt)}"'
         f'{extra}{" loading=" + chr(34) + "lazy" + chr(34) if lazy else ""} decoding="async">')
     parts.append("</picture>")
     return "".join(parts)
 
 
-def _fallback(variants: list[Variant]) -> Variant:
+def _fallback(files: list[Job]) -> Job:
     """The file for browsers that read no srcset: the widest copy up to about a text column."""
-    fitting = [v for v in variants if v.width <= 1024]
-    return fitting[-1] if fitting else variants[0]
+    fitting = [job for job in files if job.inputs.width <= 1024]
+    return fitting[-1] if fitting else files[0]
 
 
-def _srcset(variants: list[Variant], url: Callable[[str], str]) -> str:
-    return ", ".join(f"{html.escape(url('/' + v.path))} {v.width}w" for v in variants)
+def _srcset(files: list[Job], url: Callable[[str], str]) -> str:
+    return ", ".join(f"{html.escape(url('/' + job.output_path))} {job.inputs.width}w" for job in files)
 
 
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
@@ -263,7 +292,8 @@ def pictures_in(body_html: str, photos: Photos | None) -> str:
 
 def prepare(assets: Iterable[SourceFile], config: Config, *, encode: bool, use_cache: bool = True,
             list_gps: bool = False, progress: Callable[[str, int, int], None] | None = None) -> Photos:
-    """Probe the photos among `assets` and, with `encode`, make every file not in the cache.
+    """Probe the photos among `assets`, plan the jobs of their files and, with `encode`, make
+    every job whose key is not in the cache.
 
     `list_gps` adds a warning for each original under content/ that carries a GPS position
     (`vestka check`); a build warns about it only when the site publishes metadata.
@@ -276,7 +306,7 @@ def prepare(assets: Iterable[SourceFile], config: Config, *, encode: bool, use_c
             loaded = json.loads(photos.memo_path.read_text(encoding="utf-8"))
             if isinstance(loaded, dict):
                 photos.page_memo = loaded
-    cache = _Cache(config.cache_dir / "images", settings, enabled=use_cache)
+    cache = _Cache(config.cache_dir / "images", enabled=use_cache)
     raster = []
     for asset in assets:
         suffix = posixpath.splitext(asset.rel_path)[1].lower()
@@ -293,8 +323,7 @@ def prepare(assets: Iterable[SourceFile], config: Config, *, encode: bool, use_c
             if probe.severity == "warning":
                 photos.plain.add(asset.rel_path)
             continue
-        info = _plan(asset.rel_path, probe, settings)
-        photos.images[asset.rel_path] = info
+        photos.images[asset.rel_path] = plan_photo(asset.rel_path, probe, settings)
         if probe["gps"] and (list_gps or settings.keep_metadata):
             published = settings.keep_metadata
             photos.problems.append(Problem(
@@ -304,77 +333,108 @@ def prepare(assets: Iterable[SourceFile], config: Config, *, encode: bool, use_c
                 "set images.keep_metadata to false" if published else
                 "remove it from the original too if this folder is shared: the position can locate a person"))
     if encode:
-        todo = [(asset, photos.images[asset.rel_path]) for asset in raster if asset.rel_path in photos.images]
-        missing = [(asset, info, [v for v in (info.original, *info.copies) if not cache.has(v)])
-                   for asset, info in todo]
-        missing = [m for m in missing if m[2]]
-        done = 0
-        lock = threading.Lock()
-
-        def make(job: tuple[SourceFile, ImageInfo, list[Variant]]) -> Problem | None:
-            nonlocal done
-            asset, info, variants = job
-            try:
-                cache.make(asset.path, info, variants)
-            except (OSError, ValueError, SyntaxError) as exc:  # Pillow raises these on damaged files
-                return Problem("error", f"content/{asset.rel_path}", None, f"this image could not be converted: {exc}",
-                               "open and save it again with an image editor, or remove it")
-            with lock:
-                done += 1
-                if progress is not None and done % 50 == 0:
-                    progress("images", done, len(missing))
-            return None
-
-        with ThreadPoolExecutor(workers) as pool:
-            photos.problems += [p for p in pool.map(make, missing) if p is not None]
-        photos.encoded = sum(len(m[2]) for m in missing)
-        for asset, info in todo:
-            for variant in (info.original, *info.copies):
-                if variant.cache_name not in cache.made:
-                    continue  # its conversion failed: the problem above names the file
-                photos.outputs.append(OutputFile(variant.path, data=cache.blobs.get(variant.cache_name),
-                                                 copy_from=cache.file(variant) if use_cache else None,
-                                                 digest=cache.digest(variant), sources=(f"content/{asset.rel_path}",)))
+        jobs = photos.jobs
+        photos.problems += make_missing(jobs, {a.rel_path: a.path for a in raster}, cache, workers, progress)
+        photos.encoded = cache.encoded
         if use_cache:
-            cache.save({v.cache_name for _, info in todo for v in (info.original, *info.copies)})
+            cache.save({cache_name(job.inputs) for job in jobs})
+            photos.folder = cache.folder
+        photos.made, photos.blobs = cache.made, cache.blobs
     return photos
 
 
-def _plan(rel: str, probe: dict[str, Any], settings: ImagesConfig) -> ImageInfo:
+def make_missing(jobs: list[Job], originals: Mapping[str, Path], cache: _Cache, workers: int,
+                 progress: Callable[[str, int, int], None] | None) -> list[Problem]:
+    """Make the jobs whose key is not in `cache` (`originals`: each photo's file by its path below
+    content/), photo by photo on `workers` threads; a problem for each photo that failed."""
+    missing: dict[str, list[ImageInputs]] = {}
+    for job in jobs:
+        if not cache.has(cache_name(job.inputs)):
+            missing.setdefault(job.inputs.source, []).append(job.inputs)
+    cache.encoded = sum(map(len, missing.values()))
+    done = 0
+    lock = threading.Lock()
+
+    def make(records: list[ImageInputs]) -> Problem | None:
+        nonlocal done
+        rel = records[0].source
+        try:
+            cache.make(originals[rel], records)
+        except (OSError, ValueError, SyntaxError) as exc:  # Pillow raises these on damaged files
+            return Problem("error", f"content/{rel}", None, f"this image could not be converted: {exc}",
+                           "open and save it again with an image editor, or remove it")
+        with lock:
+            done += 1
+            if progress is not None and done % 50 == 0:
+                progress("images", done, len(missing))
+        return None
+
+    with ThreadPoolExecutor(workers) as pool:
+        return [p for p in pool.map(make, missing.values()) if p is not None]
+
+
+def plan_photo(rel: str, probe: Mapping[str, Any], settings: ImagesConfig) -> ImageInfo:
+    """The photo at `rel` (below content/) as `probe_bytes` found it, with the job of each of its
+    files: the original, and a copy per configured width (never wider) in WebP and its own format."""
     width, height, fmt = probe["width"], probe["height"], probe["format"]
-    key = _hash(f"{_RECIPE}|{settings_key(settings)}|{probe['digest']}")
-    stem, suffix = posixpath.splitext(rel)
-    original = Variant(rel, width, height, fmt, f"{key}-original{suffix.lower()}")
-    copies = []
+    keep = settings.keep_metadata
+    stem, _ = posixpath.splitext(rel)
+
+    def job(path: str, w: int, h: int, f: str, through: tuple[tuple[int, int], ...], original: bool) -> Job:
+        encoded = not original or _encoded_again(probe["orientation"], keep)
+        inputs = ImageInputs(rel, probe["digest"], probe["orientation"], fmt, w, h, f, through, original,
+                             keep and original, _quality(f, original, settings) if encoded else 0, _RECIPE,
+                             codec_versions())
+        return Job("image", "/" + path, path, f"content/{rel}", inputs=inputs)
+
     wanted = sorted({min(w, width) for w in settings.widths})
+    sizes = {w: (w, max(1, round(height * w / width))) for w in wanted}
+    copies = []
     for w in wanted:
-        h = max(1, round(height * w / width))
+        through = tuple(sizes[wider] for wider in reversed(wanted) if w < wider < width)
         formats = [fmt] if fmt == "WEBP" or not settings.webp else ["WEBP", fmt]
         for f in formats:
             if w == width and f == fmt:
                 continue  # the original itself
-            copies.append(Variant(f"{stem}-{w}.{_EXT[f]}", w, h, f, f"{key}-{w}.{_EXT[f]}"))
-    return ImageInfo(rel, width, height, fmt, probe["digest"], probe["orientation"], probe["gps"], original,
-                     tuple(copies), tuple(wanted))
+            copies.append(job(f"{stem}-{w}.{_EXT[f]}", *sizes[w], f, through if w < width else (), False))
+    return ImageInfo(rel, probe["gps"], job(rel, width, height, fmt, (), True), tuple(copies), tuple(wanted))
 
 
-@functools.lru_cache(maxsize=8)
-def settings_key(settings: ImagesConfig) -> str:
-    """Everything besides the original that shapes the files (Pillow and its codecs included)."""
+def _encoded_again(orientation: int, keep_metadata: bool) -> bool:
+    """Whether the original's own file is encoded again rather than only cleaned: to turn it
+    upright, when its orientation tag goes with the rest of its metadata."""
+    return orientation != 1 and not keep_metadata
+
+
+def _quality(fmt: str, original: bool, settings: ImagesConfig) -> int:
+    if fmt == "JPEG":
+        return _FULL_QUALITY if original else settings.quality
+    return settings.webp_quality if fmt == "WEBP" else 0
+
+
+@functools.cache
+def codec_versions() -> str:
+    """Pillow's version and those of its codecs: another version may make other bytes."""
     from PIL import __version__ as pillow_version
     from PIL import features
 
-    codecs = ",".join(str(features.version(name)) for name in ("jpg", "webp", "zlib"))
-    return (f"{settings.keep_metadata}|{list(settings.widths)}|{settings.quality}|{settings.webp_quality}|"
-            f"{settings.webp}|{pillow_version}|{codecs}")
+    return "|".join([pillow_version, *(str(features.version(name)) for name in ("jpg", "webp", "zlib"))])
+
+
+def cache_name(inputs: ImageInputs) -> str:
+    """The name of a file in the image cache: its key, and the ending of its format."""
+    return f"{record_key(inputs)}.{_EXT[inputs.format]}"
+
+
+def _cache_file(folder: Path, name: str) -> Path:
+    return Path(f"{folder}/{name[:2]}/{name}")
 
 
 class _Cache:
     """.vestka-cache/images/: the made files by name, and what is known of each original."""
 
-    def __init__(self, folder: Path, settings: ImagesConfig, *, enabled: bool) -> None:
+    def __init__(self, folder: Path, *, enabled: bool) -> None:
         self.folder = folder
-        self.settings = settings
         self.enabled = enabled
         self.index_path = folder / "index.json"
         self.originals: dict[str, dict[str, Any]] = {}
@@ -382,6 +442,8 @@ class _Cache:
         self.made: dict[str, str] = {}
         #: The files made, when nothing may be written to the cache folder.
         self.blobs: dict[str, bytes] = {}
+        #: How many files this build set out to make.
+        self.encoded = 0
         self.lock = threading.Lock()
         #: The originals probed by this build (the next index).
         self.seen: dict[str, dict[str, Any]] = {}
@@ -399,22 +461,16 @@ class _Cache:
                     self.known_made = dict(self.made)
                     self.saved_ns = int(data["saved_ns"])
 
-    def file(self, variant: Variant) -> Path:
-        return Path(f"{self.folder}/{variant.cache_name[:2]}/{variant.cache_name}")
-
-    def has(self, variant: Variant) -> bool:
+    def has(self, name: str) -> bool:
         if not self.enabled:
-            return variant.cache_name in self.blobs
+            return name in self.blobs
         if self.present is None:  # one listing of the folder instead of a look-up per file
             self.present = set()
             with contextlib.suppress(OSError):
                 for sub in os.scandir(self.folder):
                     if sub.is_dir():
                         self.present.update(entry.name for entry in os.scandir(sub.path))
-        return variant.cache_name in self.made and variant.cache_name in self.present
-
-    def digest(self, variant: Variant) -> str:
-        return self.made[variant.cache_name]
+        return name in self.made and name in self.present
 
     def probe(self, asset: SourceFile) -> dict[str, Any] | Problem:
         """What the original is: size, format, orientation, GPS; from the cache when unchanged."""
@@ -446,24 +502,25 @@ class _Cache:
             self.seen[asset.rel_path] = found
         return found
 
-    def make(self, source: Path, info: ImageInfo, variants: list[Variant]) -> None:
+    def make(self, source: Path, records: list[ImageInputs]) -> None:
+        """Make the files of `records`, all of the photo whose original is at `source`."""
         data = source.read_bytes()
-        if hashlib.sha256(data).hexdigest() != info.digest:
+        if hashlib.sha256(data).hexdigest() != records[0].sha256:
             raise ValueError("the file changed while the site was being built; build again")
-        made = make_files(data, info, variants, self.settings)
-        for variant, blob in made.items():
+        for inputs, blob in make_image_files(data, records).items():
+            name = cache_name(inputs)
             if not self.enabled:  # (`--no-cache`: kept in memory, nothing written into the site)
                 with self.lock:
-                    self.blobs[variant.cache_name] = blob
-                    self.made[variant.cache_name] = hashlib.sha256(blob).hexdigest()
+                    self.blobs[name] = blob
+                    self.made[name] = hashlib.sha256(blob).hexdigest()
                 continue
-            target = self.file(variant)
+            target = _cache_file(self.folder, name)
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             tmp.write_bytes(blob)
             os.replace(tmp, target)
             with self.lock:
-                self.made[variant.cache_name] = hashlib.sha256(blob).hexdigest()
+                self.made[name] = hashlib.sha256(blob).hexdigest()
 
     def save(self, used: set[str]) -> None:
         """Write the index; files of photos and settings no longer used are removed."""
@@ -513,36 +570,47 @@ def find_gps(path: Path) -> bool:
         return False
 
 
-def make_files(data: bytes, info: ImageInfo, variants: list[Variant], settings: ImagesConfig) -> dict[Variant, bytes]:
-    """The bytes of `variants` of the photo whose original is `data`."""
+def make_image_files(data: bytes, records: Iterable[ImageInputs]) -> dict[ImageInputs, bytes]:
+    """The bytes of the files `records` describe, all of the one photo whose original is `data`.
+
+    Each file's bytes come from its record and `data` alone: which other files are made with it
+    (all of a new photo's, or the one a damaged cache lost) changes nothing in them."""
     from PIL import Image, ImageOps
 
-    out: dict[Variant, bytes] = {}
-    upright = info.orientation == 1
-    if info.original in variants and (settings.keep_metadata or upright):
-        out[info.original] = data if settings.keep_metadata else strip_metadata(data, info.format)
-    rest = [v for v in variants if v not in out]
+    out: dict[ImageInputs, bytes] = {}
+    rest = []
+    for inputs in records:
+        if inputs.original and not _encoded_again(inputs.orientation, inputs.keep_metadata):
+            out[inputs] = data if inputs.keep_metadata else strip_metadata(data, inputs.source_format)
+        else:
+            rest.append(inputs)
     if not rest:
         return out
     with Image.open(io.BytesIO(data)) as opened:
         opened.load()
         icc = opened.info.get("icc_profile")
-        im = ImageOps.exif_transpose(opened) if not upright else opened.copy()
+        im = ImageOps.exif_transpose(opened) if rest[0].orientation != 1 else opened.copy()
     if im.mode == "CMYK" or im.mode.startswith(("I", "F")):
         im = im.convert("RGB")
     elif im.mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
-    # Widest first, each width made from the one before: a third of the work of making every
-    # width from a 6-megapixel original, and the same sharpness with Lanczos.
-    sized = im
-    for variant in sorted(rest, key=lambda v: (-v.width, v.format)):
-        if variant.width != sized.width:
-            sized = sized.resize((variant.width, variant.height), Image.Resampling.LANCZOS, reducing_gap=3.0)
-        out[variant] = _encode(sized, variant.format, icc, settings, full=variant == info.original)
+    # Each width is made from the next wider one (`resized_through`): a third of the work of
+    # making every width from a 6-megapixel original, and the same sharpness with Lanczos. The
+    # pictures of the steps are kept for the other files of the photo that pass through them.
+    pictures: dict[tuple[tuple[int, int], ...], Any] = {(): im}
+
+    def resized(steps: tuple[tuple[int, int], ...]) -> Any:
+        if steps not in pictures:
+            pictures[steps] = resized(steps[:-1]).resize(steps[-1], Image.Resampling.LANCZOS, reducing_gap=3.0)
+        return pictures[steps]
+
+    for inputs in rest:
+        steps = (*inputs.resized_through, (inputs.width, inputs.height)) if inputs.width != im.width else ()
+        out[inputs] = _encode(resized(steps), inputs.format, icc, inputs.quality)
     return out
 
 
-def _encode(im: Any, fmt: str, icc: bytes | None, settings: ImagesConfig, *, full: bool) -> bytes:
+def _encode(im: Any, fmt: str, icc: bytes | None, quality: int) -> bytes:
     """One file, with nothing from the original's metadata but its colour profile."""
     im = im.copy()
     im.info = {}  # Pillow would carry a JPEG comment or PNG text over otherwise
@@ -551,11 +619,11 @@ def _encode(im: Any, fmt: str, icc: bytes | None, settings: ImagesConfig, *, ful
     if fmt == "JPEG":
         if im.mode not in ("RGB", "L"):
             im = im.convert("RGB")
-        im.save(buffer, "JPEG", quality=92 if full else settings.quality, optimize=True, progressive=True, **options)
+        im.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True, **options)
     elif fmt == "WEBP":
         if im.mode not in ("RGB", "RGBA"):
             im = im.convert("RGBA" if "A" in im.mode else "RGB")
-        im.save(buffer, "WEBP", quality=settings.webp_quality, method=4, **options)
+        im.save(buffer, "WEBP", quality=quality, method=4, **options)
     else:
         im.save(buffer, "PNG", compress_level=9, **options)
     return buffer.getvalue()
@@ -763,7 +831,3 @@ def _source_dir(source: str) -> str:
 
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
-
-
-def _hash(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()

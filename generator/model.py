@@ -202,12 +202,14 @@ class OutputFile:
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One output page to render: which kind of page, where, and what it shows."""
+    """One planned output: which kind (a page, a feed, the sitemap, a photo's file), where it
+    goes, and the record of what making it reads."""
 
     kind: str
     url_path: str
     output_path: str
-    #: The page source, listing key (lang, kind, index) or language, as the renderer needs it.
+    #: The page source, listing key (lang, kind, index) or language, as the renderer needs it;
+    #: for a photo's file, the photo ("content/en/2016/court.jpg").
     ref: Any = None
     number: int = 1
     total: int = 1
@@ -216,8 +218,8 @@ class Job:
 
     @property
     def source(self) -> str:
-        """What produces the page, for messages: a content file or the page's name."""
-        if self.kind in ("article", "page", "alias"):
+        """What produces the output, for messages: a content file or the page's name."""
+        if self.kind in ("article", "page", "alias", "image"):
             return self.ref
         return f"the {self.kind} page {self.url_path}"
 
@@ -229,7 +231,8 @@ class Job:
 # they enter the key through those pages' own keys (their text, URL and term links). `sidebar`
 # is the language whose "Latest news" the page shows ("" for none): the key's second part.
 # Everything else a render reads is the config, the templates and the string tables, which are
-# in every key.
+# in every key. A photo's file (`ImageInputs`, last) is made from its record and the original's
+# bytes alone: its key is the record's hash and nothing else.
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,6 +367,42 @@ class AliasInputs:
     SOURCES: ClassVar[tuple[str, ...]] = ("target",)
     target: str
     sidebar: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInputs:
+    """One published file of a photo: its original (cleaned of metadata) or a resized copy.
+
+    Its bytes are made from this record and the original's bytes alone (`images.make_image_files`),
+    and its key, the name of its file in the image cache, is a hash of this record
+    (`incremental.keys.record_key`). A setting enters only the records of the files it shapes:
+    the JPEG quality no WebP copy, `keep_metadata` no resized copy."""
+
+    SOURCES: ClassVar[tuple[str, ...]] = ()
+    #: The photo, below content/ ("en/2016/court.jpg").
+    source: str
+    #: SHA-256 of the original's bytes.
+    sha256: str
+    #: The original's EXIF orientation (1: upright) and Pillow's name of its format.
+    orientation: int
+    source_format: str
+    #: Size of this file's picture (upright) and Pillow's name of its format: JPEG, PNG or WEBP.
+    width: int
+    height: int
+    format: str
+    #: The sizes of the wider copies this one is resized through, widest first: each width is
+    #: made from the one before it (see `images.make_image_files`), so they shape its pixels.
+    resized_through: tuple[tuple[int, int], ...]
+    #: The original's own file, not a copy in another size or format.
+    original: bool
+    #: The original published as it is, metadata and all (`images.keep_metadata`; never a copy).
+    keep_metadata: bool
+    #: The encoder's quality (JPEG or WebP); 0 for a PNG and for an original only cleaned.
+    quality: int
+    #: The version of the way files are made (`images._RECIPE`).
+    recipe: str
+    #: Pillow's version and those of its JPEG, WebP and zlib codecs.
+    codecs: str
 
 
 #: Marks of the "Latest news" fragment in pages, so a rebuild can replace it without a render.

@@ -1,8 +1,9 @@
 """Plan the outputs: every file the build will write, known before any is made.
 
-Pages, feeds and the sitemap are `Job`s, each with the inputs record its render reads (pages
-rendered later, on all cores; feeds streamed to the writer); the sitemap's files, robots.txt,
-the search index and copied files are made here. The claims (every output path with what
+Pages, feeds, the sitemap and the files of photos are `Job`s, each with the inputs record
+its making reads (pages rendered later, on all cores; feeds streamed to the writer; photos'
+files planned and made by the images stage, before any page, and copied from its cache); the
+sitemap's files, robots.txt, the search index and copied files are made here. The claims (every output path with what
 produces it) are checked before anything is written.
 """
 
@@ -40,6 +41,8 @@ class Plan:
     feeds: list[Job]
     #: The sitemap's job (its files are made with the plan: see `sitemap.sitemap_files`).
     sitemap: Job
+    #: Jobs of kind "image": every file of every photo (see `images.plan_photo`).
+    images: list[Job] = field(default_factory=list)
     #: Files made or copied as they are: sitemap, robots.txt, search fallback, assets, static files.
     files: list[OutputFile] = field(default_factory=list)
     #: This build's sitemap entries by their `SitemapUrl`, for the next build.
@@ -53,6 +56,7 @@ class Plan:
         out += [(item.path, item.sources[0] if item.copy_from is not None and item.sources
                  else f"the generated file {item.path}") for item in self.files]
         out += [(job.output_path, f"the generated file {job.output_path}") for job in self.feeds]
+        out += [(job.output_path, job.source) for job in self.images]
         out += list(self.reserved.items())  # a path ending in "/" claims the whole folder
         return out
 
@@ -135,7 +139,7 @@ def plan_outputs(site: Site, bodies: dict[str, RenderedBody], config: Config, st
     plan.files += brand.stylesheet(config)
     plan.files += [OutputFile(a.rel_path, copy_from=a.path, sources=(f"content/{a.rel_path}",)) for a in assets
                    if photos is None or not photos.handles(a.rel_path)]
-    plan.files += photos.outputs if photos is not None else []
+    plan.images = photos.jobs if photos is not None else []
     plan.files += [OutputFile(f"static/{rel}", copy_from=f.path, sources=(_static_source(f, config),))
                    for rel, f in static.items()]
     return plan

@@ -74,7 +74,8 @@ def check_links(site: Site, bodies: Bodies, inputs: Inputs, config: Config, repo
 
 def prepare_images(site: Site, bodies: Bodies, inputs: Inputs, config: Config, report: Report, *,
                    writing: bool, use_cache: bool, progress: produce.Progress | None) -> images.Photos:
-    """images: photo derivatives (made only when writing) and the checks of the pages that show them."""
+    """images: the jobs of the photos' files (made, when writing, if their key is not in the cache)
+    and the checks of the pages that show them."""
     photos = images.prepare(inputs.found.assets, config, encode=writing, use_cache=use_cache,
                             list_gps=not writing, progress=progress)
     report.extend(photos.problems + images.check_pages(site.pages, bodies, photos, config.site_dir))
@@ -126,10 +127,10 @@ def decide(plan: Plan, site: Site, renderer: Renderer, photos: images.Photos, bo
 
 
 def render_and_write(target: write.Target, config: Config, site: Site, bodies: Bodies, plan: Plan,
-                     decision: Decision, renderer: Renderer, layer: NullIncremental, report: Report,
-                     result: BuildResult, progress: produce.Progress | None) -> None:
-    """render+write: pages (reused, spliced or rendered on all cores), feeds, sitemap and copied files
-    written into the build state folder, which is then swapped in as output/."""
+                     decision: Decision, renderer: Renderer, photos: images.Photos, layer: NullIncremental,
+                     report: Report, result: BuildResult, progress: produce.Progress | None) -> None:
+    """render+write: pages (reused, spliced or rendered on all cores), feeds, sitemap, photos' files
+    and copied files written into the build state folder, which is then swapped in as output/."""
     # Feeds are made by the render workers too, after the pages: made here, they were a second
     # of one core at the end of a cold build of 10k articles, with the workers idle.
     reuse = layer.feed_reuse()
@@ -142,7 +143,7 @@ def render_and_write(target: write.Target, config: Config, site: Site, bodies: B
             produce.pages(plan.jobs + fresh, decision, renderer, functools.partial(write.store, dest),
                           progress=progress, makers={"feed": maker.file}),
             (OutputFile(job.output_path, digest=kept[job.output_path], sources=job.inputs.items)
-             for job in plan.feeds if job.output_path in kept), plan.files)
+             for job in plan.feeds if job.output_path in kept), plan.files, photos.files(plan.images))
 
     write_out(target, config, made, result, report)
 

@@ -110,3 +110,62 @@ def test_a_new_article_changes_only_the_sidebar_part_of_old_articles(make_site):
     assert old.split(":")[0] == new.split(":")[0]  # what the page itself shows: unchanged
     assert old.split(":")[1] != new.split(":")[1]  # its "Latest news": changed
     assert before["ru/2011/03/d/index.html"] == after["ru/2011/03/d/index.html"]
+
+
+def photo_jobs(**settings: object) -> list[Job]:
+    """The jobs of the files of a made-up 2000×1333 JPEG taken sideways; nothing is read or made."""
+    from generator.config import ImagesConfig
+    from generator.images import plan_photo
+
+    probe = {"width": 2000, "height": 1333, "format": "JPEG", "digest": "ab" * 32, "orientation": 6, "gps": False}
+    info = plan_photo("en/2020/court.jpg", probe, ImagesConfig(**settings))
+    return [info.original, *info.copies]
+
+
+def test_every_field_of_a_photo_file_record_is_in_its_key():
+    # A photo's file is made from its `ImageInputs` and the original's bytes alone: change any
+    # one field, the key (its name in the image cache) changes; equal records, equal keys.
+    from generator.images import cache_name
+    from generator.incremental.keys import record_key
+
+    jobs = photo_jobs()
+    assert [record_key(job.inputs) for job in jobs] == [record_key(job.inputs) for job in photo_jobs()]
+    assert len({record_key(job.inputs) for job in jobs}) == len(jobs) > 5
+    for job in jobs:
+        inputs = job.inputs
+        assert cache_name(inputs) == f"{record_key(inputs)}.{'webp' if inputs.format == 'WEBP' else 'jpg'}"
+        for field in dataclasses.fields(inputs):
+            value = getattr(inputs, field.name)
+            if isinstance(value, bool):
+                changed = not value
+            elif isinstance(value, int):
+                changed = value + 1
+            elif isinstance(value, str):
+                changed = value + "-changed"
+            else:
+                changed = (*value, (10, 7))
+            other = dataclasses.replace(inputs, **{field.name: changed})
+            assert record_key(other) != record_key(inputs), f"ImageInputs.{field.name} is not in the key"
+
+
+def test_a_setting_changes_the_keys_of_the_files_it_shapes_only():
+    from generator.incremental.keys import record_key
+
+    def keys(**settings: object) -> dict[str, str]:
+        return {job.output_path: record_key(job.inputs) for job in photo_jobs(**settings)}
+
+    before = keys()
+    jpeg = {path for path in before if path.endswith(".jpg") and path != "en/2020/court.jpg"}
+    webp = {path for path in before if path.endswith(".webp")}
+    assert jpeg and webp
+    quality = keys(quality=60)
+    assert {path for path in before if before[path] != quality[path]} == jpeg
+    webp_quality = keys(webp_quality=60)
+    assert {path for path in before if before[path] != webp_quality[path]} == webp
+    # The original is turned upright, so it is encoded again: keeping metadata publishes it as it is.
+    kept = keys(keep_metadata=True)
+    assert {path for path in before if before[path] != kept[path]} == {"en/2020/court.jpg"}
+    # Each width is resized from the next wider one: another set of widths changes the narrower copies.
+    widths = keys(widths=(320, 640, 1600))
+    assert before["en/2020/court-1600.jpg"] == widths["en/2020/court-1600.jpg"]
+    assert before["en/2020/court-640.jpg"] != widths["en/2020/court-640.jpg"]

@@ -3,6 +3,9 @@
 A page's key is a hash of its job's `inputs` record, the very record the renderer builds the
 page's context from, plus what every page reads (generator version, config, templates).
 
+An output made from its record alone (a photo's file, `model.ImageInputs`) is keyed by
+`record_key`: a hash of the record's type and every field, nothing else.
+
 Other pages enter a key through `page_key`, which changes whenever anything shown of them
 changes. A page key is "MAIN:SIDEBAR": when only the sidebar part changed (a new article), the
 page can be made from the previous build's file by replacing its sidebar (see `splice`).
@@ -75,6 +78,11 @@ class Keys:
             key = self._sidebar_keys[lang] = digest(";".join(self.page(s) for s in self.site.latest.get(lang, ())))
         return key
 
+
+def record_key(inputs: Any) -> str:
+    """The key of an output made from the record `inputs` alone: equal records, equal bytes."""
+    values = [type(inputs).__name__, *(getattr(inputs, item.name) for item in fields(inputs))]
+    return digest(repr(values))  # (plain values: their repr is exact)
 
 
 class _Layout(NamedTuple):
