@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from generator import urls
 from generator.brand import BrandViews
 from generator.config import Config
 from generator.errors import Problem, TemplateError
+from generator.head_meta import SiteMeta, head_meta, site_meta
 from generator.i18n import Strings
 from generator.images import Photos, pictures_in
 from generator.markup import rewrite_site_links
@@ -151,6 +152,7 @@ class Renderer:
         self.root_path = urls.base_path(config.base_url)
         self._fragments: dict[tuple[Any, ...], Markup] = {}
         self._urls: dict[tuple[int, str], str] = {}
+        self._site_metas: dict[str, SiteMeta] = {}
         #: How each kind of job is rendered: (template name, context, sources) from a job.
         self._handlers: dict[str, Callable[[Job], tuple[str, dict[str, Any], tuple[str, ...]]]] = {
             "article": self._render_article, "page": self._render_article, "list": self._render_list,
@@ -248,6 +250,32 @@ class Renderer:
 
     # --- context --------------------------------------------------------------------------
 
+    def head_meta(self, lang: str, url: Callable[[str], str], *, article: dict[str, Any] | None = None,
+                  listing: dict[str, Any] | None = None, description: str | None = None,
+                  canonical: str | None = None, translations: list[dict[str, Any]] | None = None,
+                  alternates: Iterable[dict[str, Any]] = (), x_default: str = "") -> Markup:
+        """`head_meta()` of templates: the page's metadata tags (see `generator/head_meta.py`),
+        from the values `partials/head_meta.html` passes and the page's `url()`."""
+        site = self._site_metas.get(lang)
+        language = self.config.language(lang)
+        if site is None:
+            site = self._site_metas[lang] = site_meta(
+                self.config.base_url, language.title or self.config.title,
+                language.description or self.config.description, language.locale or language.code,
+                self.env.policies["json.dumps_kwargs"])
+        listing_feed = None
+        if listing and listing.get("kind") in ("tag", "author"):
+            heading = self.strings.get(lang, "tag_heading" if listing["kind"] == "tag" else "author_heading",
+                                       name=listing["title"])
+            listing_feed = (heading, url(listing["url"] + "feed.xml"))
+        code = language.code
+        return head_meta(
+            site, feeds=(url(f"/{code}/feed.xml"), url(f"/{code}/rss.xml")), canonical=canonical or "",
+            description=description or "", article=article or None,
+            listing_title=(listing.get("title") or "") if listing else "", listing_feed=listing_feed,
+            alternates=alternates, x_default=x_default,
+            alternate_locales=[self.config.language(tr["lang"]).locale or tr["lang"] for tr in translations or ()])
+
     def base_context(self, lang: str, current: str, kind: str, absolute_links: bool = False,
                      exclude: str | None = None, from_root_mark: bool = False) -> dict[str, Any]:
         portable = self.config.portable
@@ -303,6 +331,7 @@ class Renderer:
             "sidebar_html": lambda: self.fragment_sidebar(lang, current, exclude, absolute_links),
             "item_html": lambda item: self.fragment_item(item, lang, current, absolute_links),
             "footer_html": lambda: self.brand.footer(lang, url),
+            "head_meta": lambda **values: self.head_meta(lang, url, **values),
         }
 
     def _render_article(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
