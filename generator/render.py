@@ -47,6 +47,9 @@ from generator.views import Views
 _ROOT_MARK = "\x00vestka-root\x00"
 #: Item fragments one render process keeps before starting afresh.
 MAX_FRAGMENTS = 20_000
+#: The pages of a language the site header links to (as `partials/site_header.html` lists
+#: them), below the language's folder; the search page's only when it is built.
+_NAV_PATHS = ("", "tags/", "archive/", "authors/")
 
 
 class _TemplateCache(jinja2.FileSystemBytecodeCache):
@@ -152,6 +155,7 @@ class Renderer:
         self.root_path = urls.base_path(config.base_url)
         self._fragments: dict[tuple[Any, ...], Markup] = {}
         self._urls: dict[tuple[int, str], str] = {}
+        self._nav_targets: dict[str, frozenset[str]] = {}
         self._site_metas: dict[str, SiteMeta] = {}
         #: How each kind of job is rendered: (template name, context, sources) from a job.
         self._handlers: dict[str, Callable[[Job], tuple[str, dict[str, Any], tuple[str, ...]]]] = {
@@ -196,8 +200,9 @@ class Renderer:
 
     # --- fragments shared by many pages ---------------------------------------------------
     # Links are relative, so a fragment is the same on every page at the same folder depth:
-    # the "Latest news" sidebar of a language and a list item are rendered once per depth,
-    # not once per page (an archive has thousands of pages showing the same ten items).
+    # the "Latest news" sidebar of a language, the site header and a list item are rendered
+    # once per depth, not once per page (an archive has thousands of pages showing the same
+    # ten items).
 
     def fragment_sidebar(self, lang: str, current: str, exclude: str | None, absolute: bool) -> Markup:
         latest = self.site.latest.get(lang, ())
@@ -224,6 +229,30 @@ class Renderer:
         if job.kind == "404":
             return self.fragment_sidebar(inputs.sidebar, "/", None, True)
         return self.fragment_sidebar(inputs.sidebar, job.url_path, None, False)
+
+    def fragment_header(self, lang: str, current: str, absolute: bool) -> Markup:
+        """The site's title and main navigation. A page marks its link there with aria-current
+        only when it is one of the links, so the fragment's context gets `current_url` only as
+        that link: a theme's partial cannot depend on more of the page than the memo's key."""
+        highlighted = current if current in self._header_targets(lang) else ""
+        key = ("header", lang, urls.depth(current), highlighted, absolute)
+        found = self._fragments.get(key)
+        if found is None:
+            context = self.base_context(lang, current, "fragment", absolute)
+            context["current_url"] = highlighted
+            found = self._fragments[key] = Markup(self.template("partials/site_header.html").render(context))
+        return found
+
+    def _header_targets(self, lang: str) -> frozenset[str]:
+        """The site paths the header of `lang` links to: its own pages and the menu's."""
+        found = self._nav_targets.get(lang)
+        if found is None:
+            code = self.config.language(lang).code
+            paths = _NAV_PATHS + (("search/",) if self.config.search else ())
+            menu = self.brand.site_values(lang)["menu"]
+            found = self._nav_targets[lang] = frozenset(
+                [f"/{code}/{path}" for path in paths] + [item["path"] for item in menu if item["path"]])
+        return found
 
     def fragment_item(self, item: dict[str, Any], lang: str, current: str, absolute: bool) -> Markup:
         """One list item. It is rendered once with its links written from `_ROOT_MARK`, which
@@ -331,6 +360,7 @@ class Renderer:
             "sidebar_html": lambda: self.fragment_sidebar(lang, current, exclude, absolute_links),
             "item_html": lambda item: self.fragment_item(item, lang, current, absolute_links),
             "footer_html": lambda: self.brand.footer(lang, url),
+            "header_html": lambda: self.fragment_header(lang, current, absolute_links),
             "head_meta": lambda **values: self.head_meta(lang, url, **values),
         }
 
