@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from generator import urls
 from generator.brand import BrandViews
 from generator.config import Config
 from generator.errors import Problem, TemplateError
+from generator.head_meta import SiteMeta, head_meta, site_meta
 from generator.i18n import Strings
 from generator.images import Photos, pictures_in
 from generator.markup import rewrite_site_links
@@ -46,6 +47,9 @@ from generator.views import Views
 _ROOT_MARK = "\x00vestka-root\x00"
 #: Item fragments one render process keeps before starting afresh.
 MAX_FRAGMENTS = 20_000
+#: The pages of a language the site header links to (as `partials/site_header.html` lists
+#: them), below the language's folder; the search page's only when it is built.
+_NAV_PATHS = ("", "tags/", "archive/", "authors/")
 
 
 class _TemplateCache(jinja2.FileSystemBytecodeCache):
@@ -151,6 +155,8 @@ class Renderer:
         self.root_path = urls.base_path(config.base_url)
         self._fragments: dict[tuple[Any, ...], Markup] = {}
         self._urls: dict[tuple[int, str], str] = {}
+        self._nav_targets: dict[str, frozenset[str]] = {}
+        self._site_metas: dict[str, SiteMeta] = {}
         #: How each kind of job is rendered: (template name, context, sources) from a job.
         self._handlers: dict[str, Callable[[Job], tuple[str, dict[str, Any], tuple[str, ...]]]] = {
             "article": self._render_article, "page": self._render_article, "list": self._render_list,
@@ -194,8 +200,9 @@ class Renderer:
 
     # --- fragments shared by many pages ---------------------------------------------------
     # Links are relative, so a fragment is the same on every page at the same folder depth:
-    # the "Latest news" sidebar of a language and a list item are rendered once per depth,
-    # not once per page (an archive has thousands of pages showing the same ten items).
+    # the "Latest news" sidebar of a language, the site header and a list item are rendered
+    # once per depth, not once per page (an archive has thousands of pages showing the same
+    # ten items).
 
     def fragment_sidebar(self, lang: str, current: str, exclude: str | None, absolute: bool) -> Markup:
         latest = self.site.latest.get(lang, ())
@@ -223,6 +230,30 @@ class Renderer:
             return self.fragment_sidebar(inputs.sidebar, "/", None, True)
         return self.fragment_sidebar(inputs.sidebar, job.url_path, None, False)
 
+    def fragment_header(self, lang: str, current: str, absolute: bool) -> Markup:
+        """The site's title and main navigation. A page marks its link there with aria-current
+        only when it is one of the links, so the fragment's context gets `current_url` only as
+        that link: a theme's partial cannot depend on more of the page than the memo's key."""
+        highlighted = current if current in self._header_targets(lang) else ""
+        key = ("header", lang, urls.depth(current), highlighted, absolute)
+        found = self._fragments.get(key)
+        if found is None:
+            context = self.base_context(lang, current, "fragment", absolute)
+            context["current_url"] = highlighted
+            found = self._fragments[key] = Markup(self.template("partials/site_header.html").render(context))
+        return found
+
+    def _header_targets(self, lang: str) -> frozenset[str]:
+        """The site paths the header of `lang` links to: its own pages and the menu's."""
+        found = self._nav_targets.get(lang)
+        if found is None:
+            code = self.config.language(lang).code
+            paths = _NAV_PATHS + (("search/",) if self.config.search else ())
+            menu = self.brand.site_values(lang)["menu"]
+            found = self._nav_targets[lang] = frozenset(
+                [f"/{code}/{path}" for path in paths] + [item["path"] for item in menu if item["path"]])
+        return found
+
     def fragment_item(self, item: dict[str, Any], lang: str, current: str, absolute: bool) -> Markup:
         """One list item. It is rendered once with its links written from `_ROOT_MARK`, which
         each page then replaces by its own way up to the root ("../../"): an article is listed
@@ -247,6 +278,32 @@ class Renderer:
         return Markup(found.replace(_ROOT_MARK, "../" * depth))
 
     # --- context --------------------------------------------------------------------------
+
+    def head_meta(self, lang: str, url: Callable[[str], str], *, article: dict[str, Any] | None = None,
+                  listing: dict[str, Any] | None = None, description: str | None = None,
+                  canonical: str | None = None, translations: list[dict[str, Any]] | None = None,
+                  alternates: Iterable[dict[str, Any]] = (), x_default: str = "") -> Markup:
+        """`head_meta()` of templates: the page's metadata tags (see `generator/head_meta.py`),
+        from the values `partials/head_meta.html` passes and the page's `url()`."""
+        site = self._site_metas.get(lang)
+        language = self.config.language(lang)
+        if site is None:
+            site = self._site_metas[lang] = site_meta(
+                self.config.base_url, language.title or self.config.title,
+                language.description or self.config.description, language.locale or language.code,
+                self.env.policies["json.dumps_kwargs"])
+        listing_feed = None
+        if listing and listing.get("kind") in ("tag", "author"):
+            heading = self.strings.get(lang, "tag_heading" if listing["kind"] == "tag" else "author_heading",
+                                       name=listing["title"])
+            listing_feed = (heading, url(listing["url"] + "feed.xml"))
+        code = language.code
+        return head_meta(
+            site, feeds=(url(f"/{code}/feed.xml"), url(f"/{code}/rss.xml")), canonical=canonical or "",
+            description=description or "", article=article or None,
+            listing_title=(listing.get("title") or "") if listing else "", listing_feed=listing_feed,
+            alternates=alternates, x_default=x_default,
+            alternate_locales=[self.config.language(tr["lang"]).locale or tr["lang"] for tr in translations or ()])
 
     def base_context(self, lang: str, current: str, kind: str, absolute_links: bool = False,
                      exclude: str | None = None, from_root_mark: bool = False) -> dict[str, Any]:
@@ -303,6 +360,8 @@ class Renderer:
             "sidebar_html": lambda: self.fragment_sidebar(lang, current, exclude, absolute_links),
             "item_html": lambda item: self.fragment_item(item, lang, current, absolute_links),
             "footer_html": lambda: self.brand.footer(lang, url),
+            "header_html": lambda: self.fragment_header(lang, current, absolute_links),
+            "head_meta": lambda **values: self.head_meta(lang, url, **values),
         }
 
     def _render_article(self, job: Job) -> tuple[str, dict[str, Any], tuple[str, ...]]:
