@@ -285,8 +285,8 @@ def test_forked_workers_give_the_same_bytes_as_one_process(make_site, tmp_path, 
     original = write.store
 
     def recording(dest, path, data, digest, copy_from=None):
-        with open(stores, "a", encoding="ascii") as handle:  # appends from every process
-            handle.write(f"{os.getpid()}\n")
+        with open(stores, "a", encoding="utf-8") as handle:  # appends from every process
+            handle.write(f"{os.getpid()} {path}\n")
         return original(dest, path, data, digest, copy_from)
 
     monkeypatch.setattr(write, "store", recording)
@@ -294,10 +294,16 @@ def test_forked_workers_give_the_same_bytes_as_one_process(make_site, tmp_path, 
     def build_into(name: str, **options) -> set[str]:
         stores.unlink(missing_ok=True)
         build(dataclasses.replace(config, output_override=tmp_path / name), Options(**options))
-        return set(stores.read_text(encoding="ascii").split()) if stores.exists() else set()
+        return {line.split(" ", 1)[0] for line in stored()}
+
+    def stored() -> list[str]:
+        return stores.read_text(encoding="utf-8").splitlines() if stores.exists() else []
 
     forked = build_into("parallel")
     assert forked - {str(os.getpid())}, "no page was stored by a forked worker"
+    # Feeds too are made and stored by the workers, beside the pages.
+    assert any(path.endswith("feed.xml") and pid != str(os.getpid())
+               for pid, path in (line.split(" ", 1) for line in stored()))
     (site / "content/en/2011/s1.md").write_text(article("Edited", "2011-02-02", "New text.", tags=["Courts"]),
                                                 encoding="utf-8")
     (site / "content/en/2012/new.md").write_text(article("Newest", "2019-12-31", "New."), encoding="utf-8")
