@@ -233,6 +233,14 @@ def test_an_index_made_on_all_cores_holds_every_posting_in_id_order_and_takes_ed
     assert index_tree(config.output_dir) == index_tree(tmp_path / "clean") != serial
 
 
+def shard_records(config: object) -> tuple[dict, dict, int]:
+    """The article shards' records of the last build's `be` index, its articles and shard bits."""
+    state, _ = load_blob(config.cache_dir / "search" / "state-be.bin", index_fingerprint(config))
+    assert state is not None
+    docs, bits = state["docs"], state["params"][1]
+    return article_shards("be", docs.values(), bits), docs, bits
+
+
 def test_every_index_file_is_its_record_written_out(make_site: Callable[..., Path]) -> None:
     # The records are what the files are made of: each file is the bytes of its record, and the
     # article shards' records are made from the articles alone (title, link, dates, text key).
@@ -240,10 +248,7 @@ def test_every_index_file_is_its_record_written_out(make_site: Callable[..., Pat
     config = load_config(site)
     build(config, Options())
     files = index_tree(config.output_dir)
-    state, _ = load_blob(config.cache_dir / "search" / "state-be.bin", index_fingerprint(config))
-    assert state is not None
-    docs, bits = state["docs"], state["params"][1]
-    records = article_shards("be", docs.values(), bits)
+    records, docs, bits = shard_records(config)
     made = {rel.removeprefix("be/search/index/") for rel in files if rel.startswith("be/")}
     assert {f"d/{n}.js" for n in records} == {rel for rel in made if rel.startswith("d/")}
     for number, record in records.items():
@@ -265,18 +270,14 @@ def test_an_article_shard_is_made_again_when_its_record_changes_and_only_then(
     config = load_config(site)
     build(config, Options())
     before = index_tree(config.output_dir)
-    state, _ = load_blob(config.cache_dir / "search" / "state-be.bin", index_fingerprint(config))
-    assert state is not None
-    last = article_shards("be", state["docs"].values(), state["params"][1])
+    last = shard_records(config)[0]
     # A new title: the article's entry (its shown title, its text key) changes, its words too.
     (site / "content/be/2020/a5.md").write_text(article("Іншая назва", "2020-01-06T10:00:00+03:00",
                                                         "Суд над актывістам 5. Палітвязні пішуць лісты. Слова5 адно.",
                                                         tags=["Суды"]), encoding="utf-8")
     build(config, Options())
     assert how(config, "be") == "patched"
-    state, _ = load_blob(config.cache_dir / "search" / "state-be.bin", index_fingerprint(config))
-    assert state is not None
-    now = article_shards("be", state["docs"].values(), state["params"][1])
+    now = shard_records(config)[0]
     differ = {n for n in now.keys() | last.keys() if now.get(n) != last.get(n)}
     after = index_tree(config.output_dir)
     rewritten = {int(rel.split("/")[-1][:-3]) for rel in after
