@@ -1,10 +1,11 @@
 """Plan the outputs: every file the build will write, known before any is made.
 
 Pages, feeds, the sitemap and the files of photos are `Job`s, each with the inputs record
-its making reads (pages rendered later, on all cores; feeds streamed to the writer; photos'
-files planned and made by the images stage, before any page, and copied from its cache); the
-sitemap's files, robots.txt, the search index and copied files are made here. The claims (every output path with what
-produces it) are checked before anything is written.
+its making reads (pages and feeds made later by the render workers; photos' files planned and
+made by the images stage, before any page, and copied from its cache); the sitemap's files,
+robots.txt, the search index (each of its files from a record of its own, see `search`) and
+copied files are made here. The claims (every output path with what produces it) are checked
+before anything is written.
 """
 
 from __future__ import annotations
