@@ -102,7 +102,7 @@ def apply_edits(edits: Any, config: Config, inputs: Any, target: Any, layer: Any
                 result: BuildResult, drafts: bool, progress: Any) -> bool:
     """Redo the text edits `edits` (see `generator.incremental.text_edits`) into output/; False,
     with nothing written, when one of them is more than a text edit: the full build then runs."""
-    from generator import feeds, images, produce, search, stages
+    from generator import feeds, images, produce, stages
     from generator.incremental import Decision
     from generator.incremental.page_cache import PageCache
     from generator.markup import MarkdownRenderer
@@ -145,10 +145,15 @@ def apply_edits(edits: Any, config: Config, inputs: Any, target: Any, layer: Any
         # Patched in its cache: a patch cut short leaves files the next build finds damaged
         # (each is checked against its hash), and rebuilds.
         languages = {edit.page.lang for edit in made}  # the other languages' indexes stay as they are
-        index = search.index_files(site, bodies, config, strings, cache=True, progress=progress, languages=languages)
+        index, folders = [], ()
+        if config.search:  # (its import, the stemmers', is a fortieth of a text edit without search)
+            from generator import search
+
+            index = search.index_files(site, bodies, config, strings, cache=True, progress=progress,
+                                       languages=languages)
+            folders = tuple(search.index_folder(code) for code in sorted(languages))
     except (_NotCached, TemplateError):
         return False
-    folders = tuple(search.index_folder(code) for code in sorted(languages)) if config.search else ()
     redone = {item.path for item in files}
     kept = [OutputFile(path, digest=digest) for path, digest in target.output.files.items()
             if path not in redone and not (folders and path.startswith(folders))]

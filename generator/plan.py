@@ -10,11 +10,11 @@ before anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from generator import brand, feeds, search, sitemap, urls
+from generator import brand, feeds, sitemap, urls
 from generator.config import Config
 from generator.i18n import Strings
 from generator.images import Photos
@@ -124,9 +124,13 @@ def plan_outputs(site: Site, bodies: dict[str, RenderedBody], config: Config, st
                  assets: list[SourceFile], static: dict[str, SourceFile],
                  sitemap_entries: dict[tuple[Any, ...], str] | None, *, search_cache: bool | None,
                  photos: Photos | None = None, search_defer: bool = False,
-                 progress: search.Progress | None = None) -> Plan:
+                 progress: Callable[[str, int, int], None] | None = None) -> Plan:
     """Every output of the build. `search_cache`: whether the search index keeps its work in the
     cache (None: no index at all, when checking); `search_defer`: see `search.index_files`."""
+    # Here, not above: a text edit plans its page with this module, and without search it needs
+    # no stemmer (their import is a fortieth of such a build).
+    from generator import search
+
     plan = Plan(list(page_jobs(site, bodies, config, views)), feeds.plan_feeds(site, config, strings),
                 sitemap.plan_sitemap(site, config))
     files, plan.sitemap_entries = sitemap.sitemap_files(plan.sitemap, config, last=sitemap_entries)
