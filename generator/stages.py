@@ -136,12 +136,13 @@ def render_and_write(target: write.Target, config: Config, site: Site, bodies: B
     reuse = layer.feed_reuse()
     kept = {job.output_path: digest for job in plan.feeds if reuse is not None and (digest := reuse(job))}
     fresh = [job for job in plan.feeds if job.output_path not in kept]
-    maker = feeds.FeedMaker(site, bodies, config)
+    # (Its tables span the archive: not made when every feed is kept.)
+    makers = {"feed": feeds.FeedMaker(site, bodies, config).file} if fresh else {}
 
     def made(dest: write.Destination) -> Iterable[OutputFile]:
         return itertools.chain(
             produce.pages(plan.jobs + fresh, decision, renderer, functools.partial(write.store, dest),
-                          progress=progress, makers={"feed": maker.file}),
+                          progress=progress, makers=makers),
             (OutputFile(job.output_path, digest=kept[job.output_path], sources=job.inputs.items)
              for job in plan.feeds if job.output_path in kept), plan.files, photos.files(plan.images))
 
